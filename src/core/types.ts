@@ -1,0 +1,58 @@
+/**
+ * The shared vocabulary of the curation core. Pure TypeScript: no DOM, no GPU, no IndexedDB,
+ * no Node built-ins, so the same code runs in Node (CLI, benches), workers and pages.
+ */
+
+/** A dense row-major float32 matrix: row i is data[i*cols .. (i+1)*cols). */
+export interface Matrix {
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Nearest-centroid assignment of every row. */
+export interface Assignment {
+  /** index of the nearest centroid, per row */
+  readonly labels: Int32Array;
+  /** squared Euclidean distance to that centroid, per row */
+  readonly dist2: Float32Array;
+}
+
+export interface KMeansOptions {
+  /** Lloyd rounds after the initial assignment (reference: 50, no early stop). */
+  readonly nIters: number;
+  /** Seed of the run's generator (k-means++ draws). Same seed + input + backend -> same output. */
+  readonly seed: number;
+  /** Optional early stop: relative objective change below this ends Lloyd early. Off by default. */
+  readonly tolerance?: number;
+  readonly signal?: AbortSignal;
+  /** Called after each Lloyd round: (round, nIters). */
+  readonly onIteration?: (round: number, total: number) => void;
+}
+
+export interface KMeansResult {
+  /** k x d; a cluster that went empty keeps its previous centroid (reference behaviour). */
+  readonly centroids: Matrix;
+  /** assignment of every input row to the final centroids */
+  readonly assignment: Assignment;
+  /** sum of squared distances of rows to their centroid (float64) */
+  readonly objective: number;
+  /** rounds actually run */
+  readonly iterations: number;
+}
+
+/**
+ * The seam between the method (hierarchy, sampling) and the arithmetic. The CPU backend lives in
+ * src/core; the WGSL backend in src/gpu implements the same contract. Both are tested by one
+ * shared suite that compares results with tolerance (argmin near-ties count as equal).
+ */
+export interface KMeansBackend {
+  /** Short id shown to people and written into run metadata, e.g. "cpu-js", "webgpu". */
+  readonly name: string;
+  /** One full k-means: greedy k-means++ init, then nIters Lloyd rounds. k is capped at x.rows. */
+  kmeans(x: Matrix, k: number, options: KMeansOptions): Promise<KMeansResult>;
+  /** Nearest centroid for every row of x. */
+  assign(x: Matrix, centroids: Matrix, signal?: AbortSignal): Promise<Assignment>;
+  /** Release any resources (GPU buffers, workers). */
+  dispose?(): void;
+}
