@@ -1,14 +1,13 @@
 #!/usr/bin/env node
-// Builds every generated asset the app and tests need (never committed): each step is a script
-// under scripts/ that is idempotent and skips work whose output is already up to date.
+// Builds every generated asset the app and tests need (never committed). Each step is a file in
+// scripts/assets/, run in name order; each is idempotent and skips work already up to date.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-const steps = [
-  // [script, why]
-];
-for (const [script, why] of steps) {
-  if (!existsSync(script)) continue;
-  console.log(`assets: ${why}`);
-  execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' });
+const dir = join(import.meta.dirname, 'assets');
+for (const name of readdirSync(dir).sort()) {
+  if (!/\.(ts|mjs)$/.test(name)) continue;
+  console.log(`assets: ${name}`);
+  execFileSync(process.execPath, ['--import', 'tsx', join(dir, name)], { stdio: 'inherit' });
 }
