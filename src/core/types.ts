@@ -56,3 +56,24 @@ export interface KMeansBackend {
   /** Release any resources (GPU buffers, workers). */
   dispose?(): void;
 }
+
+/**
+ * The arithmetic a CPU k-means needs, so a faster kernel (WebAssembly SIMD, several threads)
+ * can replace the plain-JS one without touching k-means++, Lloyd or the hierarchy. Methods may
+ * be synchronous or return a Promise (a multi-threaded kernel waits on its workers).
+ */
+export interface CpuKernel {
+  /** Short id, e.g. "js" or "wasm-simd-x2". */
+  readonly name: string;
+  /**
+   * For every row of x, the nearest centroid and its squared distance, written into `out`
+   * (out.labels.length === out.dist2.length === x.rows). Distances are computed as
+   * |x|^2 - 2 x.c + |c|^2 and clamped at 0.
+   */
+  assign(x: Matrix, centroids: Matrix, out: Assignment): void | Promise<void>;
+  /**
+   * Squared distances of every row of x to each candidate row, candidate-major:
+   * out[j * x.rows + i] = |x_i - cand_j|^2. Used by greedy k-means++ to score its trials.
+   */
+  distancesTo(x: Matrix, candidates: Matrix, out: Float32Array): void | Promise<void>;
+}
