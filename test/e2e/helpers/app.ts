@@ -1,0 +1,137 @@
+/**
+ * Shared scaffolding for end-to-end tests of the built app: build it once with `vite build`,
+ * serve the output with `vite preview` on a free port, and start headless Chromium through
+ * playwright-core with the project's flags (test/chromium.ts). Reused by every e2e file.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../chromium.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+/** The e2e build goes to its own folder so it never fights over dist/ with `npm run build`. */
+export const E2E_DIST = join(ROOT, '.cache/e2e-dist');
+const LOCK = join(ROOT, '.cache/e2e-build.lock');
+/** What a build depends on; the build is redone when any of these is newer than the output. */
+const INPUTS = ['src', 'public', 'shaders', 'index.html', 'vite.config.ts', 'package.json'];
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', fail);
+    child.on('exit', (code) =>
+      code === 0 ? ok() : fail(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+/** A lock directory: several test files (or people) may ask for a build at the same time. */
+async function withLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  for (let waited = 0; ; waited += 500) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      // A lock older than 10 minutes belongs to a build that died; take it over.
+      if (waited > 600_000 || Date.now() - statSync(LOCK).mtimeMs > 600_000) {
+        rmdirSync(LOCK);
+        continue;
+      }
+      await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmdirSync(LOCK);
+  }
+}
+
+/**
+ * Builds the app into E2E_DIST unless the existing build is newer than every input.
+ * Generated assets (model, demo data) must exist already: `npm test` runs `npm run assets` first.
+ */
+export async function buildApp(): Promise<string> {
+  await withLock(async () => {
+    const built = existsSync(join(E2E_DIST, 'index.html'))
+      ? statSync(join(E2E_DIST, 'index.html')).mtimeMs
+      : 0;
+    const newest = Math.max(...INPUTS.map((p) => newestMtime(join(ROOT, p))));
+    if (built > newest) return;
+    await run(process.execPath, [
+      join(ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--outDir',
+      E2E_DIST,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ]);
+  });
+  return E2E_DIST;
+}
+
+export interface Preview {
+  /** base URL with a trailing slash, e.g. http://127.0.0.1:41234/ */
+  readonly url: string;
+  readonly server: PreviewServer;
+  close(): Promise<void>;
+}
+
+/** Builds (if needed) and serves the app with `vite preview` (COOP/COEP on) on a free port. */
+export async function startPreview(): Promise<Preview> {
+  const outDir = await buildApp();
+  const server = await preview({
+    root: ROOT,
+    configFile: join(ROOT, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+  });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('preview server has no port');
+  const url = `http://127.0.0.1:${address.port}/`;
+  return { url, server, close: () => server.close() };
+}
+
+/** Headless Chromium with WebGPU (SwiftShader) and no background network, fresh profile. */
+export function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    ...options,
+  });
+}
+
+/** Desktop and narrow viewports used for screenshots. */
+export const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  narrow: { width: 390, height: 844 },
+} as const;
+
+export const SCREENSHOT_DIR = join(ROOT, 'artifacts/screenshots');
+
+/** A context that accepts downloads, with console errors collected for failure messages. */
+export async function newContext(
+  browser: Browser,
+  viewport: { width: number; height: number } = VIEWPORTS.desktop,
+): Promise<{ context: BrowserContext; errors: string[] }> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const errors: string[] = [];
+  context.on('weberror', (e) => errors.push(String(e.error())));
+  return { context, errors };
+}
