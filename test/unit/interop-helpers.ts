@@ -1,0 +1,42 @@
+/** Shared helpers of the interop tests: fixture paths and the optional real numpy. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures', 'reference');
+export const PICKLES = join(FIXTURES, 'pickles');
+export const LAYOUT = join(FIXTURES, 'layout');
+export const PYTHON = process.env.STRATA_PYTHON ?? '/usr/bin/python3';
+
+/** True when a python3 with numpy can run here (CI may lack it; the committed fixtures cover). */
+export const HAVE_NUMPY =
+  spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+
+/** Runs python code with arguments; throws with its stderr when it fails. */
+export function python(code: string, ...args: string[]): string {
+  const r = spawnSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs one of scripts/fixtures/*.py into a fresh temporary directory and returns it. */
+export function runFixtureScript(script: string): string {
+  const out = mkdtempSync(join(tmpdir(), 'strata-interop-'));
+  const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'fixtures', script), out], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  return out;
+}
+
+export function readBytes(path: string): Uint8Array {
+  const b = readFileSync(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'strata-interop-'));
+}
