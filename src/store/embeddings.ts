@@ -1,0 +1,104 @@
+/**
+ * Embedding rows per (dataset, model), stored in the chunks they arrived in. They are kept here
+ * (as well as in the embed worker's content-addressed cache) because resuming the cluster stage
+ * from them is one sequential read, where the cache would first need every file re-hashed; and
+ * a second run on the same dataset and model skips the embed stage entirely.
+ */
+import { write, type Db } from './db';
+import { prefixRange, type EmbeddingChunkRecord } from './schema';
+
+/** Append one batch of rows (item indices + row-major data). */
+export async function putEmbeddingRows(
+  db: Db,
+  datasetId: string,
+  model: string,
+  chunk: number,
+  indices: Int32Array,
+  data: Float32Array,
+  dim: number,
+): Promise<void> {
+  await write(db, ['embeddings'], 'a batch of embeddings', (w) =>
+    w.put('embeddings', { datasetId, model, chunk, dim, indices, data }),
+  );
+}
+
+/** Visit every stored chunk of (dataset, model), in chunk order, one record at a time. */
+export async function forEachEmbeddingChunk(
+  db: Db,
+  datasetId: string,
+  model: string,
+  visit: (rec: EmbeddingChunkRecord) => void,
+): Promise<void> {
+  // Page through with fresh transactions: a long-lived cursor over hundreds of MB would pin
+  // the transaction and every record it cloned.
+  const range = prefixRange(datasetId, model);
+  let after: IDBValidKey | null = null;
+  const page = 64;
+  for (;;) {
+    const r: IDBKeyRange = after === null ? range : IDBKeyRange.bound(after, range.upper, true);
+    const recs = await db.getAll('embeddings', r, page);
+    for (const rec of recs) visit(rec);
+    if (recs.length < page) return;
+    const last = recs[recs.length - 1];
+    after = [last.datasetId, last.model, last.chunk];
+  }
+}
+
+/** Item indices that already have a stored row, and the next free chunk number. */
+export async function embeddedIndices(
+  db: Db,
+  datasetId: string,
+  model: string,
+): Promise<{ have: Set<number>; nextChunk: number; dim: number }> {
+  const have = new Set<number>();
+  let nextChunk = 0;
+  let dim = 0;
+  await forEachEmbeddingChunk(db, datasetId, model, (rec) => {
+    for (const i of rec.indices) have.add(i);
+    nextChunk = rec.chunk + 1;
+    dim = rec.dim;
+  });
+  return { have, nextChunk, dim };
+}
+
+/**
+ * The matrix whose row r is the stored embedding of item `rowItems[r]`. Throws when an item
+ * has no stored row (the embed stage is not finished).
+ */
+export async function gatherMatrix(
+  db: Db,
+  datasetId: string,
+  model: string,
+  rowItems: Int32Array,
+): Promise<{ data: Float32Array; dim: number }> {
+  const rowOf = new Map<number, number>();
+  rowItems.forEach((item, row) => rowOf.set(item, row));
+  let data: Float32Array | null = null;
+  let dim = 0;
+  const filled = new Uint8Array(rowItems.length);
+  await forEachEmbeddingChunk(db, datasetId, model, (rec) => {
+    if (!data) {
+      dim = rec.dim;
+      data = new Float32Array(rowItems.length * dim);
+    }
+    for (let i = 0; i < rec.indices.length; i++) {
+      const row = rowOf.get(rec.indices[i]);
+      if (row === undefined) continue;
+      data.set(rec.data.subarray(i * dim, (i + 1) * dim), row * dim);
+      filled[row] = 1;
+    }
+  });
+  const missing = filled.indexOf(0);
+  if (missing >= 0 || !data) {
+    throw new Error(
+      `no stored embedding for item ${rowItems[Math.max(0, missing)]} of dataset ${datasetId}`,
+    );
+  }
+  return { data, dim };
+}
+
+export async function deleteEmbeddings(db: Db, datasetId: string): Promise<void> {
+  await write(db, ['embeddings'], 'a deletion', (w) =>
+    w.delete('embeddings', prefixRange(datasetId)),
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * Schema creation and migrations. `upgrade` runs inside the versionchange transaction: every
+ * step either completes or the whole open fails and the database stays at its old version.
+ */
+import { unwrap, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { split } from './big';
+import type { ChunkRecord, StrataDB } from './schema';
+
+type UpgradeTx = IDBPTransaction<StrataDB, StoreNames<StrataDB>[], 'versionchange'>;
+
+/* ---------------------------------- version 1 ---------------------------------- */
+
+/** Item record as version 1 stored it: blobs inline. */
+export interface ItemRecordV1 {
+  datasetId: string;
+  index: number;
+  path: string;
+  name: string;
+  size: number;
+  type: string;
+  lastModified: number;
+  hash: string;
+  label: string | null;
+  removed?: boolean;
+  file?: Blob;
+  thumbnail?: Blob;
+}
+
+/** Level record as version 1 stored it: typed arrays inline. */
+export interface LevelRecordV1 {
+  runId: string;
+  level: number;
+  k: number;
+  cols: number;
+  n: number;
+  centroids: Float32Array;
+  labels: Int32Array;
+  dist2: Float32Array;
+  members: Int32Array;
+  offsets: Int32Array;
+}
+
+export interface StepRecordV1 {
+  runId: string;
+  level: number;
+  step: number;
+  k: number;
+  cols: number;
+  centroids: Float32Array;
+}
+
+/** Version 1's stores, exactly as they were created then (also used by the migration test). */
+export function createV1(db: IDBDatabase): void {
+  db.createObjectStore('datasets', { keyPath: 'id' });
+  const items = db.createObjectStore('items', { keyPath: ['datasetId', 'index'] });
+  items.createIndex('byDataset', 'datasetId');
+  const runs = db.createObjectStore('runs', { keyPath: 'id' });
+  runs.createIndex('byDataset', 'datasetId');
+  db.createObjectStore('levels', { keyPath: ['runId', 'level'] });
+  db.createObjectStore('steps', { keyPath: ['runId', 'level', 'step'] });
+  db.createObjectStore('selections', { keyPath: 'runId' });
+}
+
+/* ---------------------------------- version 2 ---------------------------------- */
+
+function createV2Stores(db: IDBDatabase, tx: IDBTransaction): void {
+  db.createObjectStore('files', { keyPath: ['datasetId', 'index'] });
+  db.createObjectStore('thumbs', { keyPath: ['datasetId', 'index'] });
+  db.createObjectStore('chunks', { keyPath: ['key', 'part'] });
+  db.createObjectStore('embeddings', { keyPath: ['datasetId', 'model', 'chunk'] });
+  db.createObjectStore('handles', { keyPath: 'datasetId' });
+  db.createObjectStore('projections', { keyPath: 'runId' });
+  tx.objectStore('runs').createIndex('byStatus', 'status');
+}
+
+/** Move v1's inline blobs and arrays into the v2 stores, record by record. */
+async function migrateV1Data(tx: UpgradeTx): Promise<void> {
+  const raw = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
+  const putChunks = async (records: ChunkRecord[]): Promise<void> => {
+    for (const r of records) await tx.objectStore('chunks').put(r);
+  };
+
+  for (let c = await raw.objectStore('items').openCursor(); c; c = await c.continue()) {
+    const old = c.value as ItemRecordV1;
+    const { file, thumbnail, ...rest } = old;
+    if (file)
+      await tx.objectStore('files').put({ datasetId: old.datasetId, index: old.index, file });
+    if (thumbnail) {
+      await tx
+        .objectStore('thumbs')
+        .put({ datasetId: old.datasetId, index: old.index, blob: thumbnail });
+    }
+    await c.update({ ...rest, hasThumb: thumbnail !== undefined });
+  }
+
+  for (let c = await raw.objectStore('levels').openCursor(); c; c = await c.continue()) {
+    const old = c.value as LevelRecordV1;
+    const base = `${old.runId}/L${old.level}/`;
+    const parts = {
+      centroids: split(base + 'centroids', old.centroids),
+      labels: split(base + 'labels', old.labels),
+      dist2: split(base + 'dist2', old.dist2),
+      members: split(base + 'members', old.members),
+      offsets: split(base + 'offsets', old.offsets),
+    };
+    for (const p of Object.values(parts)) await putChunks(p.records);
+    await c.update({
+      runId: old.runId,
+      level: old.level,
+      k: old.k,
+      cols: old.cols,
+      n: old.n,
+      centroids: parts.centroids.ref,
+      labels: parts.labels.ref,
+      dist2: parts.dist2.ref,
+      members: parts.members.ref,
+      offsets: parts.offsets.ref,
+    });
+  }
+
+  for (let c = await raw.objectStore('steps').openCursor(); c; c = await c.continue()) {
+    const old = c.value as StepRecordV1;
+    const s = split(`${old.runId}/L${old.level}/S${old.step}/centroids`, old.centroids);
+    await putChunks(s.records);
+    await c.update({ ...old, centroids: s.ref });
+  }
+
+  // v1 kept a run's row -> item map inline as an Int32Array
+  for (let c = await raw.objectStore('runs').openCursor(); c; c = await c.continue()) {
+    const old = c.value as { id: string; rowItems?: unknown };
+    if (old.rowItems instanceof Int32Array) {
+      const s = split(`${old.id}/rowItems`, old.rowItems);
+      await putChunks(s.records);
+      await c.update({ ...old, rowItems: s.ref });
+    }
+  }
+}
+
+/** The idb `upgrade` callback: brings any older version up to DB_VERSION. */
+export function upgrade(
+  db: IDBPDatabase<StrataDB>,
+  oldVersion: number,
+  _newVersion: number | null,
+  tx: UpgradeTx,
+): void {
+  const idb = unwrap(db) as IDBDatabase;
+  const itx = unwrap(tx) as IDBTransaction;
+  if (oldVersion < 1) createV1(idb);
+  if (oldVersion < 2) {
+    createV2Stores(idb, itx);
+    if (oldVersion >= 1) {
+      migrateV1Data(tx).catch((err: unknown) => {
+        // A migration that cannot finish must not leave a half-migrated database behind.
+        console.error('database migration failed', err);
+        try {
+          tx.abort();
+        } catch {
+          /* already finished */
+        }
+      });
+    }
+  }
+}

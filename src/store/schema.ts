@@ -1,0 +1,190 @@
+/**
+ * The app database ('strata'): record shapes and the idb schema of the current version.
+ *
+ * Versions
+ *  1  datasets, items (file and thumbnail blobs inline), runs, levels, steps, selections.
+ *  2  item blobs move to their own stores ('files', 'thumbs') so paging through items never
+ *     touches blob handles; big typed arrays go to 'chunks'; embeddings per (dataset, model);
+ *     folder handles for rescans; stored 2-D projections; a runs-by-status index.
+ * Migrations live in migrations.ts; each one keeps every record of the version before.
+ */
+import type { DBSchema } from 'idb';
+import type { RunInfo } from '../pipeline/api';
+
+export const DB_NAME = 'strata';
+export const DB_VERSION = 2;
+
+export type DatasetSource = 'files' | 'directory' | 'precomputed';
+
+export interface DatasetRecord {
+  id: string;
+  name: string;
+  source: DatasetSource;
+  createdAt: number;
+  updatedAt: number;
+  /** live (not removed) items */
+  itemCount: number;
+  bytes: number;
+  labels: string[];
+  dim?: number;
+  include: string[];
+  exclude: string[];
+  /** next free item index (indices are never reused, so runs keep pointing at the right files) */
+  nextIndex: number;
+}
+
+export interface ItemRecord {
+  datasetId: string;
+  index: number;
+  path: string;
+  name: string;
+  size: number;
+  type: string;
+  lastModified: number;
+  hash: string;
+  label: string | null;
+  /** set when a rescan found the file gone or changed; runs made before still resolve it */
+  removed?: boolean;
+  hasThumb: boolean;
+}
+
+export interface FileRecord {
+  datasetId: string;
+  index: number;
+  file: Blob;
+}
+
+export interface ThumbRecord {
+  datasetId: string;
+  index: number;
+  blob: Blob;
+}
+
+/** Typed-array kinds the chunk store holds. */
+export type ArrayKind = 'f32' | 'i32' | 'u8';
+
+/** Reference to a typed array split over 'chunks' records under `key`. */
+export interface BigRef {
+  key: string;
+  kind: ArrayKind;
+  length: number;
+  parts: number;
+}
+
+export interface ChunkRecord {
+  key: string;
+  part: number;
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+/** A run: the public RunInfo plus what only the pipeline needs. */
+export interface RunRecord extends Omit<RunInfo, 'status' | 'stages' | 'notices' | 'skipped'> {
+  status: RunInfo['status'];
+  stages: { -readonly [K in keyof RunInfo['stages']]: RunInfo['stages'][K] };
+  notices: RunInfo['notices'][number][];
+  skipped: RunInfo['skipped'][number][];
+  /** item index of each row of the run's matrix (set when the embed stage finishes) */
+  rowItems?: BigRef;
+}
+
+export interface LevelRecord {
+  runId: string;
+  /** 1-based */
+  level: number;
+  k: number;
+  cols: number;
+  /** rows clustered at this level (items at level 1, centroids of level - 1 above) */
+  n: number;
+  centroids: BigRef;
+  labels: BigRef;
+  dist2: BigRef;
+  /** members of every cluster, closest to its centroid first, concatenated */
+  members: BigRef;
+  /** k + 1 offsets into members */
+  offsets: BigRef;
+}
+
+export interface StepRecord {
+  runId: string;
+  level: number;
+  /** 1-based resampling step */
+  step: number;
+  k: number;
+  cols: number;
+  centroids: BigRef;
+}
+
+export interface SelectionRecord {
+  runId: string;
+  /** selected rows of the run's matrix, ascending */
+  rows: Int32Array;
+  target: number;
+  leafStrategy: string;
+  seed: number;
+  createdAt: number;
+}
+
+export interface EmbeddingChunkRecord {
+  datasetId: string;
+  /** model id, or 'precomputed' */
+  model: string;
+  chunk: number;
+  dim: number;
+  /** item index of each row */
+  indices: Int32Array;
+  data: Float32Array;
+}
+
+export interface HandleRecord {
+  datasetId: string;
+  handle: FileSystemDirectoryHandle;
+}
+
+export interface ProjectionRecord {
+  runId: string;
+  x: Float32Array;
+  y: Float32Array;
+}
+
+export interface StrataDB extends DBSchema {
+  datasets: { key: string; value: DatasetRecord };
+  items: {
+    key: [string, number];
+    value: ItemRecord;
+    indexes: { byDataset: string };
+  };
+  files: { key: [string, number]; value: FileRecord };
+  thumbs: { key: [string, number]; value: ThumbRecord };
+  runs: {
+    key: string;
+    value: RunRecord;
+    indexes: { byDataset: string; byStatus: string };
+  };
+  levels: { key: [string, number]; value: LevelRecord };
+  steps: { key: [string, number, number]; value: StepRecord };
+  selections: { key: string; value: SelectionRecord };
+  chunks: { key: [string, number]; value: ChunkRecord };
+  embeddings: { key: [string, string, number]; value: EmbeddingChunkRecord };
+  handles: { key: string; value: HandleRecord };
+  projections: { key: string; value: ProjectionRecord };
+}
+
+export type StoreName =
+  | 'datasets'
+  | 'items'
+  | 'files'
+  | 'thumbs'
+  | 'runs'
+  | 'levels'
+  | 'steps'
+  | 'selections'
+  | 'chunks'
+  | 'embeddings'
+  | 'handles'
+  | 'projections';
+
+/** Key range of every compound key whose first component is `first` (arrays sort after all else). */
+export function prefixRange(first: string, second?: string | number): IDBKeyRange {
+  const lower: (string | number)[] = second === undefined ? [first] : [first, second];
+  return IDBKeyRange.bound(lower, [...lower, []]);
+}
