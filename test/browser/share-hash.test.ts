@@ -56,6 +56,10 @@ describe('link format', () => {
     expect(parseHash('#demo')).toEqual({ state: { ...DEFAULT_STATE, view: 'demo' }, notice: null });
   });
 
+  it('treats an in-page anchor (a skip link) as no link at all', () => {
+    expect(parseHash('#main')).toEqual({ state: DEFAULT_STATE, notice: null });
+  });
+
   it('leaves out models the app may not share (a local model file)', () => {
     const hash = formatHash({ ...full, model: 'my-weights' }, (id) => id === 'mobilenet-v2-1.4');
     expect(hash).not.toContain('my-weights');
@@ -122,6 +126,11 @@ describe('UrlState follows the real URL', () => {
       flushSync();
       expect(location.hash.startsWith('#/curate?')).toBe(true);
       expect(history.length).toBe(before + 1); // a view change is a history entry
+
+      location.hash = '#main'; // a skip link: no state change, no notice
+      await new Promise((r) => window.addEventListener('hashchange', r, { once: true }));
+      expect(url.view).toBe('curate');
+      expect(url.notice).toBeNull();
 
       location.hash = '#/demo?levels=2';
       await new Promise((r) => window.addEventListener('hashchange', r, { once: true }));

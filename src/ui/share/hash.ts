@@ -176,6 +176,7 @@ export function parseHash(hash: string): ParsedHash {
   const query = q < 0 ? '' : raw.slice(q + 1);
   // "#demo" (no slash) is how earlier builds linked to the demo page: keep those links working.
   const viewName = path.startsWith('/') ? path.slice(1) : path;
+  if (isAnchor(hash)) return { state: DEFAULT_STATE, notice: null };
   const view = VIEWS.find((name) => name === viewName);
   if (!view) {
     return reject(`unknown page "${viewName.slice(0, 40)}"; pages are ${VIEWS.join(', ')}`);
@@ -221,6 +222,15 @@ export function parseHash(hash: string): ParsedHash {
     },
     notice: null,
   };
+}
+
+/**
+ * An in-page anchor such as "#main" (a skip link's target), not a link of ours: it carries no
+ * state and is no error. Our links always start with "#/" (or are a bare view name).
+ */
+export function isAnchor(hash: string): boolean {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  return /^[A-Za-z][\w-]*$/.test(raw) && !VIEWS.some((view) => view === raw);
 }
 
 /** Settings keys in the order a link lists them. */

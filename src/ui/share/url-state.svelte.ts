@@ -16,6 +16,7 @@
 import {
   DEFAULT_DEMO,
   formatHash,
+  isAnchor,
   parseHash,
   type DemoSelection,
   type SharedSettings,
@@ -77,7 +78,10 @@ export class UrlState {
    */
   connect(): () => void {
     const onNavigate = () => {
-      if (this.#win.location.hash !== this.hash) this.#read();
+      const hash = this.#win.location.hash;
+      // A skip link or other in-page anchor moves focus; the app's state stays as it is.
+      if (isAnchor(hash)) return;
+      if (hash !== this.hash) this.#read();
     };
     this.#win.addEventListener('hashchange', onNavigate);
     this.#win.addEventListener('popstate', onNavigate);
