@@ -1,0 +1,98 @@
+/** Small helpers over the row-major float32 `Matrix` of types.ts. */
+import { InputError } from './errors.ts';
+import type { Matrix } from './types.ts';
+
+/** A rows x cols matrix over `data` (zero-filled when omitted). The data is used, not copied. */
+export function createMatrix(rows: number, cols: number, data?: Float32Array): Matrix {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
+    throw new RangeError(`matrix shape must be non-negative integers, got ${rows} x ${cols}`);
+  }
+  const buf = data ?? new Float32Array(rows * cols);
+  if (buf.length !== rows * cols) {
+    throw new RangeError(`matrix ${rows} x ${cols} needs ${rows * cols} values, got ${buf.length}`);
+  }
+  return { data: buf, rows, cols };
+}
+
+/** Row i as a view (no copy). */
+export function rowView(m: Matrix, i: number): Float32Array {
+  return m.data.subarray(i * m.cols, (i + 1) * m.cols);
+}
+
+/** A new matrix holding rows idx[0], idx[1], ... of m, in that order. */
+export function gatherRows(m: Matrix, idx: ArrayLike<number>): Matrix {
+  const d = m.cols;
+  const out = new Float32Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) {
+    const i = idx[r];
+    if (!(i >= 0 && i < m.rows)) throw new RangeError(`row index ${i} out of range [0, ${m.rows})`);
+    out.set(m.data.subarray(i * d, i * d + d), r * d);
+  }
+  return { data: out, rows: idx.length, cols: d };
+}
+
+/** Squared L2 norm of every row, accumulated in float64. */
+export function rowNorms2(m: Matrix): Float64Array {
+  const { data, rows, cols } = m;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) s += data[o + j] * data[o + j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/**
+ * A copy with every row scaled to unit L2 norm, so squared Euclidean distance becomes
+ * 2 - 2 cos. All-zero rows stay zero (they have no direction).
+ */
+export function l2NormalizeRows(m: Matrix): Matrix {
+  const { data, rows, cols } = m;
+  const out = new Float32Array(data.length);
+  const n2 = rowNorms2(m);
+  for (let i = 0; i < rows; i++) {
+    if (n2[i] === 0) continue;
+    const inv = 1 / Math.sqrt(n2[i]);
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[o + j] = data[o + j] * inv;
+  }
+  return { data: out, rows, cols };
+}
+
+/** A copy with the mean row (accumulated in float64) subtracted from every row. */
+export function centerRows(m: Matrix): Matrix {
+  const { data, rows, cols } = m;
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) mean[j] += data[o + j];
+  }
+  if (rows > 0) for (let j = 0; j < cols; j++) mean[j] /= rows;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[o + j] = data[o + j] - mean[j];
+  }
+  return { data: out, rows, cols };
+}
+
+/**
+ * Throws an InputError naming the first row (0-based) that holds NaN or +-Infinity: k-means on
+ * such rows silently produces garbage, so they must be rejected up front.
+ */
+export function assertFinite(m: Matrix, what = 'input'): void {
+  const { data, cols } = m;
+  for (let p = 0; p < data.length; p++) {
+    const v = data[p];
+    // v - v is NaN exactly for NaN and +-Infinity; one comparison per value keeps this fast.
+    if (v - v !== 0) {
+      const row = Math.floor(p / cols);
+      const col = p - row * cols;
+      throw new InputError(
+        `${what} row ${row} has a non-finite value (${v} at column ${col}); remove or fix that row`,
+      );
+    }
+  }
+}

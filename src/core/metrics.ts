@@ -1,0 +1,148 @@
+/** Measures of how balanced a set of centroids or a selection is. */
+import type { Matrix } from './types.ts';
+
+/** The paper's toy metric (algorithm.md section 4): grid [-3, 3)^2, step 0.02, KDE bandwidth 0.5. */
+export const KL_GRID_MIN = -3;
+export const KL_GRID_STEP = 0.02;
+export const KL_GRID_SIZE = 300;
+export const KL_BANDWIDTH = 0.5;
+
+/**
+ * KL divergence from a Gaussian KDE of 2-D centroids to the uniform density on [-3, 3)^2, as in
+ * the paper's notebook: fit an isotropic Gaussian KDE with bandwidth 0.5, evaluate it on the
+ * 300 x 300 grid, normalise so sum(d) * 0.02^2 = 1, then KL = sum(d log(d / u)) * 0.02^2 with
+ * u = 1/36. Lower is more uniform.
+ *
+ * The Gaussian kernel is separable: exp(-|p-c|^2 / 2h^2) = gx(px) gy(py), so each centroid needs
+ * two 300-entry tables and the grid is the sum of their outer products (a 300 x k x 300 product)
+ * instead of 90,000 two-dimensional kernel evaluations per centroid. The KDE's normalising
+ * constant cancels in the renormalisation.
+ */
+export function klToUniform(centroids: Matrix): number {
+  if (centroids.cols !== 2) {
+    throw new RangeError(`klToUniform needs 2-D points, got ${centroids.cols} columns`);
+  }
+  const k = centroids.rows;
+  if (k === 0) throw new RangeError('klToUniform needs at least one point');
+  const G = KL_GRID_SIZE;
+  const grid = new Float64Array(G);
+  for (let i = 0; i < G; i++) grid[i] = KL_GRID_MIN + i * KL_GRID_STEP;
+  const inv2h2 = 1 / (2 * KL_BANDWIDTH * KL_BANDWIDTH);
+  const dens = new Float64Array(G * G);
+  const gx = new Float64Array(G);
+  const gy = new Float64Array(G);
+  const cd = centroids.data;
+  for (let c = 0; c < k; c++) {
+    const cx = cd[2 * c];
+    const cy = cd[2 * c + 1];
+    for (let i = 0; i < G; i++) {
+      const dx = grid[i] - cx;
+      const dy = grid[i] - cy;
+      gx[i] = Math.exp(-dx * dx * inv2h2);
+      gy[i] = Math.exp(-dy * dy * inv2h2);
+    }
+    for (let i = 0; i < G; i++) {
+      const a = gx[i];
+      if (a === 0) continue; // underflowed: contributes exactly nothing
+      const o = i * G;
+      for (let j = 0; j < G; j++) dens[o + j] += a * gy[j];
+    }
+  }
+  const cell = KL_GRID_STEP * KL_GRID_STEP;
+  let sum = 0;
+  for (let p = 0; p < dens.length; p++) sum += dens[p];
+  if (!(sum > 0)) throw new RangeError('klToUniform: the density vanishes on the grid');
+  const scale = 1 / (sum * cell);
+  const u = 1 / (KL_GRID_STEP * G * (KL_GRID_STEP * G));
+  let kl = 0;
+  for (let p = 0; p < dens.length; p++) {
+    const d = dens[p] * scale;
+    if (d > 0) kl += d * Math.log(d / u);
+  }
+  return kl * cell;
+}
+
+export interface SizeStats {
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly median: number;
+  /** 90th percentile (linear interpolation between order statistics) */
+  readonly p90: number;
+  /** Gini coefficient of the sizes: 0 = all equal, towards 1 = one cluster holds everything */
+  readonly gini: number;
+  /** clusters with no members */
+  readonly empty: number;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Summary of cluster sizes (or any non-negative counts). */
+export function clusterSizeStats(sizes: ArrayLike<number>): SizeStats {
+  const n = sizes.length;
+  if (n === 0) return { count: 0, min: 0, max: 0, mean: 0, median: 0, p90: 0, gini: 0, empty: 0 };
+  const s = Float64Array.from(sizes).sort();
+  let total = 0;
+  let weighted = 0;
+  let empty = 0;
+  for (let i = 0; i < n; i++) {
+    total += s[i];
+    weighted += (i + 1) * s[i];
+    if (s[i] === 0) empty++;
+  }
+  const gini = total > 0 ? (2 * weighted) / (n * total) - (n + 1) / n : 0;
+  return {
+    count: n,
+    min: s[0],
+    max: s[n - 1],
+    mean: total / n,
+    median: quantile(s, 0.5),
+    p90: quantile(s, 0.9),
+    gini,
+    empty,
+  };
+}
+
+export interface LabelBalance {
+  /** items per label (keys are the labels as strings) */
+  readonly counts: Record<string, number>;
+  /** Shannon entropy of the label distribution, in nats */
+  readonly entropy: number;
+  /** entropy / ln(number of labels present): 1 = perfectly balanced (1 when only one label) */
+  readonly normalizedEntropy: number;
+  /** largest class count / smallest class count among labels present */
+  readonly maxMinRatio: number;
+}
+
+/** Class balance of a labelled selection. */
+export function labelBalance(labels: ArrayLike<string | number>): LabelBalance {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < labels.length; i++) {
+    const key = String(labels[i]);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const n = labels.length;
+  let entropy = 0;
+  let max = 0;
+  let min = Infinity;
+  for (const c of counts.values()) {
+    const p = c / n;
+    entropy -= p * Math.log(p);
+    if (c > max) max = c;
+    if (c < min) min = c;
+  }
+  const classes = counts.size;
+  return {
+    counts: Object.fromEntries(counts),
+    entropy,
+    normalizedEntropy: classes > 1 ? entropy / Math.log(classes) : 1,
+    maxMinRatio: classes > 0 ? max / min : 0,
+  };
+}
