@@ -1,0 +1,302 @@
+/**
+ * The curate flow's state: one Workspace for the page's lifetime, the dataset being curated,
+ * its settings, the run in progress and the list of past runs. Components read these fields and
+ * call the methods; nothing here computes anything heavy (the Workspace's workers do).
+ */
+import {
+  STAGES,
+  Workspace,
+  type DatasetInfo,
+  type IngestOptions,
+  type IngestReport,
+  type IngestSource,
+  type ProgressEvent,
+  type RunInfo,
+  type RunSettings,
+  type SettingsProblem,
+  type StageName,
+  type StageStatus,
+  type StorageInfo,
+  type SuggestedSettings,
+  type WorkspaceEvent,
+} from '../../pipeline/api';
+import { describeError, isCancellation, type UiError } from '../lib/errors';
+
+export type Phase = 'opening' | 'empty' | 'ingesting' | 'configure' | 'running' | 'done';
+
+export class CurateSession {
+  phase = $state<Phase>('opening');
+  /** a failure of the last action, shown inline where the action was started */
+  error = $state<UiError | null>(null);
+  /** the Workspace could not open at all (no IndexedDB, private mode...) */
+  fatal = $state<UiError | null>(null);
+
+  dataset = $state<DatasetInfo | null>(null);
+  report = $state<IngestReport | null>(null);
+  /** ingest progress (no run yet) */
+  ingestProgress = $state<ProgressEvent | null>(null);
+  /** a rejected ingest can still carry a report (e.g. an empty folder): shown with the error */
+  failedReport = $state<IngestReport | null>(null);
+
+  suggested = $state<SuggestedSettings | null>(null);
+  settings = $state<RunSettings | null>(null);
+
+  run = $state<RunInfo | null>(null);
+  progress = $state<Partial<Record<StageName, ProgressEvent>>>({});
+  stageStatus = $state<Partial<Record<StageName, StageStatus>>>({});
+  /** a note after a cancelled run */
+  note = $state<string | null>(null);
+
+  runs = $state<RunInfo[]>([]);
+  unfinished = $state<RunInfo[]>([]);
+  storage = $state<StorageInfo | null>(null);
+
+  #ws: Workspace | null = null;
+  #unsubscribe: (() => void) | null = null;
+  readonly #overrides: () => Partial<RunSettings>;
+
+  /**
+   * @param overrides settings that win over the automatic defaults (from a shared link); the
+   *   data layer's validation still checks them against the dataset.
+   */
+  constructor(overrides: () => Partial<RunSettings> = () => ({})) {
+    this.#overrides = overrides;
+  }
+
+  get workspace(): Workspace | null {
+    return this.#ws;
+  }
+
+  /** Problems of the current settings against the current dataset ('error' ones block Run). */
+  get problems(): SettingsProblem[] {
+    if (!this.#ws || !this.settings || !this.dataset) return [];
+    return this.#ws.validateSettings(this.settings, this.dataset.itemCount);
+  }
+
+  get canRun(): boolean {
+    return (
+      this.phase === 'configure' &&
+      this.settings !== null &&
+      !this.problems.some((p) => p.severity === 'error')
+    );
+  }
+
+  async open(): Promise<void> {
+    try {
+      const ws = await Workspace.open();
+      this.#unsubscribe = ws.subscribe((event) => this.#onEvent(event));
+      this.#ws = ws;
+    } catch (e) {
+      this.fatal = describeError(e, 'open the local database');
+      this.phase = 'empty';
+      return;
+    }
+    this.phase = 'empty';
+    await this.refreshLists();
+  }
+
+  async refreshLists(): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    try {
+      const [runs, unfinished, storage] = await Promise.all([
+        ws.listRuns(),
+        ws.unfinishedRuns(),
+        ws.storage(),
+      ]);
+      this.runs = runs.sort((a, b) => b.createdAt - a.createdAt);
+      // The run this page is executing is not "unfinished": it is on screen.
+      this.unfinished = unfinished.filter((r) => r.id !== ws.activeRunId);
+      this.storage = storage;
+    } catch (e) {
+      this.error = describeError(e, 'read the stored runs');
+    }
+  }
+
+  /** Must be called synchronously from the drop handler for DataTransfer sources. */
+  async ingest(source: IngestSource, options: IngestOptions = {}): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.error = null;
+    this.note = null;
+    this.failedReport = null;
+    this.ingestProgress = null;
+    this.phase = 'ingesting';
+    // Starts reading the entries before the first await (DataTransfer entries expire).
+    const pending = ws.ingest(source, options);
+    try {
+      const report = await pending;
+      this.report = report;
+      this.dataset = report.dataset;
+      this.run = null;
+      await this.#suggest(report.dataset);
+      this.phase = 'configure';
+      // Asked once there is something worth keeping; the browser may decide silently.
+      void ws.persist().then(() => this.refreshLists());
+    } catch (e) {
+      this.phase = this.dataset ? 'configure' : 'empty';
+      if (isCancellation(e)) return;
+      this.error = describeError(e, 'read those files');
+      const cause = e instanceof Error ? (e.cause as IngestReport | undefined) : undefined;
+      if (cause && typeof cause === 'object' && 'skipped' in cause) this.failedReport = cause;
+    } finally {
+      this.ingestProgress = null;
+    }
+  }
+
+  async #suggest(dataset: DatasetInfo): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    try {
+      this.suggested = await ws.suggestSettings(dataset.id);
+      this.settings = { ...this.suggested.settings, ...this.#overrides() };
+    } catch (e) {
+      this.error = describeError(e, 'pick default settings');
+    }
+  }
+
+  /** Back to the suggested defaults for the current dataset. */
+  resetSettings(): void {
+    if (this.suggested) this.settings = this.suggested.settings;
+  }
+
+  async start(): Promise<void> {
+    const ws = this.#ws;
+    if (!ws || !this.dataset || !this.settings || !this.canRun) return;
+    this.error = null;
+    this.note = null;
+    try {
+      const run = await ws.createRun(this.dataset.id, $state.snapshot(this.settings));
+      await this.#execute(run, () => ws.start(run.id));
+    } catch (e) {
+      this.error = describeError(e, 'start the run');
+    }
+  }
+
+  /** Resume an unfinished run (from the banner or the runs list). */
+  async resume(run: RunInfo): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.error = null;
+    this.note = null;
+    try {
+      const dataset = await ws.getDataset(run.datasetId);
+      if (!dataset) throw new Error('The dataset of this run was deleted.');
+      this.dataset = dataset;
+      this.report = null;
+      this.settings = run.settings;
+      this.suggested = null;
+      await this.#execute(run, () => ws.resume(run.id));
+    } catch (e) {
+      this.error = describeError(e, 'resume the run');
+    }
+  }
+
+  async #execute(run: RunInfo, go: () => Promise<RunInfo>): Promise<void> {
+    this.run = run;
+    this.progress = {};
+    this.stageStatus = Object.fromEntries(STAGES.map((s) => [s, run.stages[s].status]));
+    this.phase = 'running';
+    this.unfinished = this.unfinished.filter((r) => r.id !== run.id);
+    try {
+      this.run = await go();
+      this.phase = 'done';
+    } catch (e) {
+      this.phase = 'configure';
+      if (isCancellation(e)) {
+        this.note = 'Run cancelled. Finished steps are stored: resume it from the list of runs.';
+      } else {
+        this.error = describeError(e, 'finish the run');
+      }
+      const latest = await this.#ws?.getRun(run.id).catch(() => undefined);
+      if (latest) this.run = latest;
+    } finally {
+      await this.refreshLists();
+    }
+  }
+
+  cancel(): void {
+    if (this.run) this.#ws?.cancel(this.run.id);
+  }
+
+  /** Show a finished run (from the runs list). */
+  async openRun(run: RunInfo): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.error = null;
+    const dataset = await ws.getDataset(run.datasetId).catch(() => undefined);
+    this.dataset = dataset ?? null;
+    this.report = null;
+    this.settings = run.settings;
+    this.run = run;
+    this.phase = 'done';
+  }
+
+  async deleteRun(run: RunInfo): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    try {
+      await ws.deleteRun(run.id);
+      if (this.run?.id === run.id) {
+        this.run = null;
+        this.phase = this.dataset ? 'configure' : 'empty';
+      }
+    } catch (e) {
+      this.error = describeError(e, 'delete the run');
+    }
+    await this.refreshLists();
+  }
+
+  /** Dismiss an unfinished run without resuming it (it stays in the runs list). */
+  dismiss(run: RunInfo): void {
+    this.unfinished = this.unfinished.filter((r) => r.id !== run.id);
+  }
+
+  /** Same dataset, new settings: back to the settings panel. */
+  adjust(): void {
+    if (!this.dataset) return;
+    this.phase = 'configure';
+    if (!this.settings && this.suggested) this.settings = this.suggested.settings;
+  }
+
+  /** Forget the current dataset on screen (stored data stays) and show the drop zone. */
+  startOver(): void {
+    this.dataset = null;
+    this.report = null;
+    this.failedReport = null;
+    this.settings = null;
+    this.suggested = null;
+    this.run = null;
+    this.error = null;
+    this.note = null;
+    this.phase = 'empty';
+  }
+
+  #onEvent(event: WorkspaceEvent): void {
+    switch (event.type) {
+      case 'progress':
+        if (!event.runId) this.ingestProgress = event;
+        else if (event.runId === this.run?.id) {
+          this.progress = { ...this.progress, [event.stage]: event };
+        }
+        break;
+      case 'stage':
+        if (event.runId === this.run?.id) {
+          this.stageStatus = { ...this.stageStatus, [event.stage]: event.status };
+        }
+        break;
+      case 'run':
+        if (event.run.id === this.run?.id) this.run = event.run;
+        break;
+      case 'notice':
+      case 'skip':
+      case 'datasets':
+        break;
+    }
+  }
+
+  dispose(): void {
+    this.#unsubscribe?.();
+    void this.#ws?.close();
+  }
+}
