@@ -1,0 +1,115 @@
+/**
+ * onnxruntime-web sessions for the embed worker: the wasm execution provider (multi-threaded
+ * when the page is cross-origin isolated) and the WebGPU provider.
+ *
+ * ORT's glue (.mjs) and binary (.wasm) are imported as URLs so they are served as separate
+ * static files: a Vite production build that lets ORT locate its threads' script through the
+ * bundled chunk hangs ("document is not defined"). The JSEP build serves both providers from
+ * one binary.
+ */
+import * as ort from 'onnxruntime-web';
+import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import type { ModelSpec } from './models';
+import { inputShape, outputRows } from './preprocess';
+
+export type Provider = 'webgpu' | 'wasm';
+
+let configuredThreads: number | undefined;
+
+/**
+ * Threads for the wasm provider. ORT's own default is min(4, ceil(cores / 2)), which is 1 thread
+ * on a 2-core machine; using every core measured 1.6x faster there (bench/embed: 224 px,
+ * 1 -> 2 threads). 8 is plenty: beyond that the per-image work is too small to split well.
+ */
+export function defaultThreads(): number {
+  if (!globalThis.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 1));
+}
+
+/** Must run before the first session is created; later calls with another count are ignored. */
+export function configureOrt(threads = defaultThreads()): number {
+  if (configuredThreads !== undefined) return configuredThreads;
+  const here = globalThis.location?.href ?? import.meta.url;
+  ort.env.wasm.wasmPaths = {
+    mjs: new URL(ortMjsUrl, here).href,
+    wasm: new URL(ortWasmUrl, here).href,
+  };
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = 'error';
+  configuredThreads = threads;
+  return threads;
+}
+
+export function wasmThreads(): number {
+  return configuredThreads ?? defaultThreads();
+}
+
+export interface EmbedSession {
+  readonly provider: Provider;
+  readonly inputName: string;
+  run(input: Float32Array, n: number): Promise<{ rows: Float32Array; dim: number }>;
+  release(): Promise<void>;
+}
+
+/** Short, readable reason from whatever ORT threw. */
+export function ortMessage(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.length > 400 ? `${m.slice(0, 400)}…` : m;
+}
+
+export async function createSession(
+  bytes: Uint8Array,
+  spec: ModelSpec,
+  provider: Provider,
+): Promise<EmbedSession> {
+  configureOrt();
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new Error(`${spec.name} could not be loaded on ${provider}: ${ortMessage(err)}`, {
+      cause: err,
+    });
+  }
+  const inputName = spec.inputName ?? session.inputNames[0];
+  if (!session.inputNames.includes(inputName)) {
+    await session.release();
+    throw new Error(
+      `${spec.name} has no input "${inputName}"; its inputs are: ${session.inputNames.join(', ')}.`,
+    );
+  }
+  if (!session.outputNames.includes(spec.outputName)) {
+    await session.release();
+    throw new Error(
+      `${spec.name} has no output "${spec.outputName}"; its outputs are: ${session.outputNames.join(', ')}.`,
+    );
+  }
+  return {
+    provider,
+    inputName,
+    async run(input, n) {
+      const tensor = new ort.Tensor(
+        'float32',
+        input.subarray(0, n * 3 * spec.inputSize ** 2),
+        inputShape(spec, n),
+      );
+      const out = await session.run({ [inputName]: tensor }, [spec.outputName]);
+      const t = out[spec.outputName];
+      try {
+        if (t.type !== 'float32') {
+          throw new Error(`Model output "${spec.outputName}" is ${t.type}; expected float32.`);
+        }
+        const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
+        return outputRows(data, t.dims, n, spec);
+      } finally {
+        tensor.dispose();
+        t.dispose();
+      }
+    },
+    release: () => session.release(),
+  };
+}
