@@ -3,7 +3,7 @@
  * person sees (file names as text, curated marks, chart marks, balance figures) and how the
  * keyboard moves through a thumbnail grid.
  */
-import { flushSync, mount, unmount } from 'svelte';
+import { flushSync, mount, unmount, type Component } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import type {
   BalanceReport,
@@ -29,7 +29,7 @@ function host(width = 800): HTMLElement {
 }
 
 function show<P extends Record<string, unknown>>(
-  component: Parameters<typeof mount<P>>[0],
+  component: Component<P>,
   props: P,
   width?: number,
 ): HTMLElement {
