@@ -1,0 +1,135 @@
+/**
+ * Builds a WasmKernel from whatever the environment provides (browser.ts: fetch + Worker;
+ * node.ts: readFile + worker_threads): picks the instruction set and the thread count, and says
+ * why in one line.
+ */
+import { KERNEL_FILES, MAX_PAGES, type KernelVariant } from '../../wasm/kernel-wat.ts';
+import { sharingUnavailable, simdUnavailable } from './features.ts';
+import type { KernelPool } from './pool.ts';
+import { webAssembly, type WasmModule } from './wasm-api.ts';
+import { WasmKernel } from './wasm-kernel.ts';
+
+export type KernelBytes = ArrayBuffer | ArrayBufferView<ArrayBuffer>;
+
+export interface WasmKernelOptions {
+  /**
+   * Threads that compute (each a worker sharing the kernel's memory). Default: every core where
+   * memory can be shared, else 1. 1 computes on the calling thread, with no workers.
+   */
+  readonly threads?: number;
+  /**
+   * 'relaxed' uses relaxed-SIMD fused multiply-add (faster; results may differ in the last bits
+   * between CPUs with and without FMA); 'simd' plain SIMD128; 'auto' (default) relaxed where the
+   * engine has it.
+   */
+  readonly instructions?: 'auto' | 'simd' | 'relaxed';
+  /**
+   * Calls with fewer multiply-adds than this run on the calling thread, not the workers
+   * (default POOL_MIN_WORK in wasm-kernel.ts). Tests set 0 to send every call to the workers.
+   */
+  readonly poolMinWork?: number;
+}
+
+export interface KernelHost {
+  /** the bytes of one built kernel file */
+  load(file: string): Promise<KernelBytes>;
+  /** the machine's cores */
+  readonly cores: number;
+  createPool(size: number): KernelPool;
+}
+
+export interface BuiltKernel {
+  readonly kernel: WasmKernel;
+  /** which kernel and why, for people ("WebAssembly SIMD on 2 threads") */
+  readonly reason: string;
+}
+
+/**
+ * A worker that never answers must not hang the app: after this long the kernel runs on one
+ * thread. Starting 2 workers (tsx-compiled in Node) took < 2 s here even with the machine busy.
+ */
+const POOL_START_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+async function compile(host: KernelHost, variant: KernelVariant): Promise<WasmModule | undefined> {
+  const bytes = await host.load(KERNEL_FILES[variant].file);
+  const wasm = webAssembly()!;
+  // Relaxed SIMD is newer than SIMD128: validating the real module is the exact feature test.
+  if (!wasm.validate(bytes)) return undefined;
+  return wasm.compile(bytes);
+}
+
+export async function buildWasmKernel(
+  host: KernelHost,
+  options: WasmKernelOptions = {},
+): Promise<BuiltKernel> {
+  const noSimd = simdUnavailable();
+  if (noSimd) throw new Error(noSimd);
+  const wanted = options.threads ?? host.cores;
+  if (!(Number.isInteger(wanted) && wanted >= 1)) {
+    throw new RangeError(`threads must be a positive integer, got ${wanted}`);
+  }
+  const noSharing = wanted > 1 ? sharingUnavailable() : undefined;
+  const shared = wanted > 1 && !noSharing;
+  const instructions = options.instructions ?? 'auto';
+
+  let relaxed = false;
+  let module: WasmModule | undefined;
+  if (instructions !== 'simd') {
+    module = await compile(host, shared ? 'relaxedShared' : 'relaxed');
+    relaxed = module !== undefined;
+    if (!module && instructions === 'relaxed') {
+      throw new Error('this engine does not support relaxed WebAssembly SIMD');
+    }
+  }
+  module ??= await compile(host, shared ? 'simdShared' : 'simd');
+  if (!module) throw new Error('the WebAssembly k-means kernel does not validate here');
+
+  const base = relaxed ? 'wasm-relaxed-simd' : 'wasm-simd';
+  const what = relaxed ? 'WebAssembly SIMD with fused multiply-add' : 'WebAssembly SIMD';
+  const memory = new (webAssembly()!.Memory)({ initial: 1, maximum: MAX_PAGES, shared });
+  if (shared) {
+    let pool: KernelPool | undefined;
+    try {
+      pool = host.createPool(wanted);
+      await withTimeout(pool.init(module, memory), POOL_START_TIMEOUT_MS, 'starting workers');
+      return {
+        kernel: new WasmKernel({
+          name: `${base}-x${wanted}`,
+          module,
+          memory,
+          pool,
+          poolMinWork: options.poolMinWork,
+        }),
+        reason: `${what} on ${wanted} threads`,
+      };
+    } catch (err) {
+      pool?.terminate();
+      const why = err instanceof Error ? err.message : String(err);
+      return {
+        kernel: new WasmKernel({ name: base, module, memory }),
+        reason: `${what} on 1 thread (workers failed: ${why})`,
+      };
+    }
+  }
+  const single = wanted > 1 ? ` (${noSharing})` : '';
+  return {
+    kernel: new WasmKernel({ name: base, module, memory }),
+    reason: `${what} on 1 thread${single}`,
+  };
+}

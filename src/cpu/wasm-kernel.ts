@@ -1,0 +1,306 @@
+/**
+ * `CpuKernel` on the WebAssembly SIMD kernel of wasm/kernel-wat.ts, on one thread or on a pool of
+ * workers sharing one memory. Environment-neutral: browser.ts and node.ts supply the bytes and
+ * the workers.
+ *
+ * Memory map (byte offsets in the kernel's memory):
+ *   0        the pool's work counter (i32)
+ *   64       x, packed in blocks of `rows` rows (see wasm/kernel-wat.ts); stays resident
+ *   after x  scratch of the current call: packed centroids, |c|^2, labels, distances
+ *            (or packed candidates and the candidate-major distance table)
+ *
+ * x stays resident across calls: the Lloyd loop assigns the same matrix 50 times, and copying
+ * 100k x 384 floats (150 MB) each time would cost more than a small assignment. A call whose x
+ * is the same Float32Array (same length, same rows x cols, same sampled values) reuses it.
+ * Callers must therefore not change a matrix's values in place between calls; pass a new array.
+ */
+import { InputError } from '../core/errors.ts';
+import type { Assignment, CpuKernel, Matrix } from '../core/types.ts';
+import { MAX_PAGES } from '../../wasm/kernel-wat.ts';
+import type { KernelPool } from './pool.ts';
+import type { KernelFn } from './protocol.ts';
+import {
+  instantiateKernel,
+  PAGE_BYTES,
+  type KernelExports,
+  type WasmMemory,
+  type WasmModule,
+} from './wasm-api.ts';
+
+const COUNTER_OFFSET = 0;
+const X_OFFSET = 64;
+/** cache-line alignment of every region */
+const ALIGN = 64;
+
+/**
+ * Below this many multiply-adds a call runs on the calling thread: a pool round trip costs
+ * about 0.1-0.3 ms here (postMessage to 2 workers and back, measured by bench/cpu-kernel.ts
+ * `dispatch` lines), which is 3-10 M multiply-adds of kernel time at ~30 GFLOP/s.
+ */
+export const POOL_MIN_WORK = 8e6;
+
+/**
+ * Each job is cut into about threads x GRAINS_PER_THREAD grabs (Atomics.add on the counter), so
+ * a thread slowed by the OS takes fewer blocks. 8 grabs/thread: W1 per grab ~0.3 s.
+ */
+export const GRAINS_PER_THREAD = 8;
+
+const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
+
+/** Values sampled from x to notice a reused array whose contents changed. */
+const SAMPLES = 64;
+
+interface ResidentX {
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  readonly sample: Uint32Array;
+  /** padded row length (multiple of 4, at least 4) */
+  readonly d4: number;
+  /** row blocks */
+  readonly nb: number;
+  /** first free byte after x */
+  readonly end: number;
+}
+
+function sampleOf(data: Float32Array): Uint32Array {
+  // Bit patterns, so NaN compares equal to itself.
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const n = Math.min(SAMPLES, bits.length);
+  const out = new Uint32Array(n);
+  for (let s = 0; s < n; s++) out[s] = bits[Math.floor(((s + 0.5) * bits.length) / n)];
+  return out;
+}
+
+function sameSample(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Writes rows [0, n) of `data` (n x d, row-major) into `f` at float index `base`, packed in
+ * blocks of `group` rows with rows padded to d4 and blocks to `nPad` rows, zeros in the padding.
+ */
+function pack(
+  f: Float32Array,
+  base: number,
+  data: Float32Array,
+  n: number,
+  d: number,
+  d4: number,
+  group: number,
+  nPad: number,
+): void {
+  const q4 = d4 >> 2;
+  const step = group * 4;
+  const full = d >> 2;
+  const rem = d & 3;
+  for (let i = 0; i < nPad; i++) {
+    const b = (i / group) | 0;
+    let o = base + b * group * d4 + (i - b * group) * 4;
+    let q = 0;
+    if (i < n) {
+      let s = i * d;
+      for (; q < full; q++, o += step, s += 4) {
+        f[o] = data[s];
+        f[o + 1] = data[s + 1];
+        f[o + 2] = data[s + 2];
+        f[o + 3] = data[s + 3];
+      }
+      if (rem > 0) {
+        f[o] = data[s];
+        f[o + 1] = rem > 1 ? data[s + 1] : 0;
+        f[o + 2] = rem > 2 ? data[s + 2] : 0;
+        f[o + 3] = 0;
+        o += step;
+        q++;
+      }
+    }
+    for (; q < q4; q++, o += step) f[o] = f[o + 1] = f[o + 2] = f[o + 3] = 0;
+  }
+}
+
+export interface WasmKernelParts {
+  readonly name: string;
+  readonly module: WasmModule;
+  readonly memory: WasmMemory;
+  /** workers already initialised with module + memory (memory is then shared) */
+  readonly pool?: KernelPool;
+  /** calls with fewer multiply-adds run on the calling thread (default POOL_MIN_WORK) */
+  readonly poolMinWork?: number;
+}
+
+export class WasmKernel implements CpuKernel {
+  readonly name: string;
+  /** threads that compute a large call */
+  readonly threads: number;
+  readonly #memory: WasmMemory;
+  readonly #local: KernelExports;
+  readonly #pool: KernelPool | undefined;
+  readonly #rows: number;
+  readonly #poolMinWork: number;
+  #x: ResidentX | undefined;
+  /** calls share the scratch region, so they run one after another */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(parts: WasmKernelParts) {
+    this.name = parts.name;
+    this.#memory = parts.memory;
+    this.#local = instantiateKernel(parts.module, parts.memory);
+    this.#pool = parts.pool;
+    this.#rows = this.#local.rows();
+    this.threads = parts.pool?.size ?? 1;
+    this.#poolMinWork = parts.poolMinWork ?? POOL_MIN_WORK;
+  }
+
+  assign(x: Matrix, centroids: Matrix, out: Assignment): Promise<void> {
+    return this.#serial(() => this.#assign(x, centroids, out));
+  }
+
+  distancesTo(x: Matrix, candidates: Matrix, out: Float32Array): Promise<void> {
+    return this.#serial(() => this.#distancesTo(x, candidates, out));
+  }
+
+  /** Stops the workers and lets go of x. The kernel cannot be used afterwards. */
+  dispose(): void {
+    this.#pool?.terminate();
+    this.#x = undefined;
+  }
+
+  #serial(fn: () => Promise<void>): Promise<void> {
+    const result = this.#tail.then(fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #assign(x: Matrix, c: Matrix, out: Assignment): Promise<void> {
+    if (c.cols !== x.cols) {
+      throw new RangeError(`centroids have ${c.cols} columns, rows have ${x.cols}`);
+    }
+    if (out.labels.length !== x.rows || out.dist2.length !== x.rows) {
+      throw new RangeError(`assign: output arrays must hold ${x.rows} values`);
+    }
+    if (x.rows === 0) return;
+    if (c.rows === 0) throw new RangeError('assign needs at least one centroid');
+    const xr = this.#loadX(x);
+    const { d4, nb } = xr;
+    const nPad = nb * this.#rows;
+    const kb = Math.ceil(c.rows / 4);
+    const cp = alignUp(xr.end);
+    const c2p = alignUp(cp + kb * 16 * d4);
+    const lp = alignUp(c2p + kb * 16);
+    const dp = alignUp(lp + nPad * 4);
+    const f = this.#reserve(dp + nPad * 4, x);
+    pack(f, cp >> 2, c.data, c.rows, c.cols, d4, 4, kb * 4);
+    const c2 = f.subarray(c2p >> 2, (c2p >> 2) + kb * 4);
+    for (let j = 0; j < c.rows; j++) {
+      let s = 0;
+      for (let t = j * c.cols, e = t + c.cols; t < e; t++) s += c.data[t] * c.data[t];
+      c2[j] = s;
+    }
+    // Padding centroids can never be nearest.
+    c2.fill(Infinity, c.rows);
+    await this.#run('assign', xr, [cp, c2p, kb, lp, dp], nPad * kb * 4 * d4);
+    const buf = this.#memory.buffer;
+    out.labels.set(new Int32Array(buf, lp, x.rows));
+    out.dist2.set(new Float32Array(buf, dp, x.rows));
+  }
+
+  async #distancesTo(x: Matrix, cand: Matrix, out: Float32Array): Promise<void> {
+    if (cand.cols !== x.cols) {
+      throw new RangeError(`candidates have ${cand.cols} columns, rows have ${x.cols}`);
+    }
+    // Longer is fine: k-means++ reuses one buffer sized for its largest batch of candidates.
+    if (out.length < x.rows * cand.rows) {
+      throw new RangeError(`distancesTo: output must hold ${x.rows * cand.rows} values`);
+    }
+    if (x.rows === 0 || cand.rows === 0) return;
+    const xr = this.#loadX(x);
+    const { d4, nb } = xr;
+    const stride = nb * this.#rows;
+    const mb = Math.ceil(cand.rows / 4);
+    const cp = alignUp(xr.end);
+    const op = alignUp(cp + mb * 16 * d4);
+    const f = this.#reserve(op + mb * 4 * stride * 4, x);
+    pack(f, cp >> 2, cand.data, cand.rows, cand.cols, d4, 4, mb * 4);
+    await this.#run('distTo', xr, [cp, mb, op, stride], stride * mb * 4 * d4 * 1.5);
+    const table = new Float32Array(this.#memory.buffer, op, cand.rows * stride);
+    for (let j = 0; j < cand.rows; j++) {
+      out.set(table.subarray(j * stride, j * stride + x.rows), j * x.rows);
+    }
+  }
+
+  /** Runs one kernel export over all row blocks, on the pool when the job is big enough. */
+  async #run(fn: KernelFn, xr: ResidentX, tail: number[], work: number): Promise<void> {
+    const pool = this.#pool;
+    if (pool && work >= this.#poolMinWork && xr.nb > 1) {
+      Atomics.store(new Int32Array(this.#memory.buffer, COUNTER_OFFSET, 1), 0, 0);
+      const grain = Math.max(1, Math.ceil(xr.nb / (pool.size * GRAINS_PER_THREAD)));
+      await pool.run({
+        fn,
+        xp: X_OFFSET,
+        d4: xr.d4,
+        tail,
+        blocks: xr.nb,
+        grain,
+        counter: COUNTER_OFFSET,
+      });
+    } else if (fn === 'assign') {
+      this.#local.assign(X_OFFSET, xr.d4, 0, xr.nb, tail[0], tail[1], tail[2], tail[3], tail[4]);
+    } else {
+      this.#local.distTo(X_OFFSET, xr.d4, 0, xr.nb, tail[0], tail[1], tail[2], tail[3]);
+    }
+  }
+
+  /** x resident in memory, copied only when it is not the one already there. */
+  #loadX(x: Matrix): ResidentX {
+    if (x.data.length !== x.rows * x.cols) {
+      throw new RangeError(`matrix ${x.rows} x ${x.cols} has ${x.data.length} values`);
+    }
+    const cur = this.#x;
+    const sample = sampleOf(x.data);
+    if (
+      cur &&
+      cur.data === x.data &&
+      cur.rows === x.rows &&
+      cur.cols === x.cols &&
+      sameSample(cur.sample, sample)
+    ) {
+      return cur;
+    }
+    this.#x = undefined;
+    const d4 = Math.max(4, Math.ceil(x.cols / 4) * 4);
+    const nb = Math.ceil(x.rows / this.#rows);
+    const end = X_OFFSET + nb * this.#rows * d4 * 4;
+    const f = this.#reserve(end, x);
+    pack(f, X_OFFSET >> 2, x.data, x.rows, x.cols, d4, this.#rows, nb * this.#rows);
+    const resident = { data: x.data, rows: x.rows, cols: x.cols, sample, d4, nb, end };
+    this.#x = resident;
+    return resident;
+  }
+
+  /** Grows the memory to hold `bytes`; returns a fresh float view of all of it. */
+  #reserve(bytes: number, x: Matrix): Float32Array {
+    const have = this.#memory.buffer.byteLength;
+    if (bytes > have) {
+      const limit = MAX_PAGES * PAGE_BYTES;
+      const gib = (n: number): string => (n / 2 ** 30).toFixed(1);
+      if (bytes > limit) {
+        throw new InputError(
+          `${x.rows} rows x ${x.cols} dimensions need ${gib(bytes)} GiB in the WebAssembly ` +
+            `k-means kernel, over its ${gib(limit)} GiB limit: use fewer rows or dimensions`,
+        );
+      }
+      try {
+        this.#memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+      } catch {
+        throw new InputError(
+          `could not reserve ${gib(bytes)} GiB for ${x.rows} rows x ${x.cols} dimensions ` +
+            `(out of memory): use fewer rows or dimensions`,
+        );
+      }
+    }
+    return new Float32Array(this.#memory.buffer);
+  }
+}

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsKernel } from '../../src/core/cpu-kernel-js.ts';
+import { CpuBackend } from '../../src/core/kmeans.ts';
+import type { Matrix } from '../../src/core/types.ts';
+import {
+  createBestCpuKernel,
+  createWasmKernel,
+  disposeCpuKernel,
+  type WasmKernel,
+} from '../../src/cpu/node.ts';
+import {
+  SHAPES,
+  dist64,
+  emptyAssignment,
+  expectAssignMatchesJs,
+  expectDistancesMatch,
+  expectPaddingNeverWins,
+  expectTiesGoToLowestIndex,
+  randomMatrix,
+  sameBits,
+} from './cpu-kernel-cases.ts';
+
+let single: WasmKernel;
+let pooled: WasmKernel;
+
+beforeAll(async () => {
+  single = await createWasmKernel({ threads: 1 });
+  // poolMinWork 0: every call, however small, goes through the two workers.
+  pooled = await createWasmKernel({ threads: 2, poolMinWork: 0 });
+});
+
+afterAll(() => {
+  single?.dispose();
+  pooled?.dispose();
+});
+
+describe('WebAssembly SIMD kernel in Node', () => {
+  it('builds a SIMD kernel, and a 2-thread one on shared memory', () => {
+    expect(single.name).toMatch(/^wasm-(relaxed-)?simd$/);
+    expect(single.threads).toBe(1);
+    expect(pooled.name).toMatch(/^wasm-(relaxed-)?simd-x2$/);
+    expect(pooled.threads).toBe(2);
+  });
+
+  for (const [n, d, k] of SHAPES) {
+    it(`assigns like the JS kernel: N=${n} D=${d} K=${k}, 1 and 2 threads`, async () => {
+      const x = randomMatrix(n, d, n * 7919 + d);
+      const c = randomMatrix(k, d, k * 104729 + d);
+      const one = await expectAssignMatchesJs(single, x, c);
+      const two = await expectAssignMatchesJs(pooled, x, c);
+      // Same instructions on every thread: the split of rows changes nothing.
+      expect(sameBits(two.got.labels, one.got.labels)).toBe(true);
+      expect(sameBits(two.got.dist2, one.got.dist2)).toBe(true);
+    });
+
+    it(`computes candidate-major distances: N=${n} D=${d} M=${k}, 1 and 2 threads`, async () => {
+      const x = randomMatrix(n, d, n + d);
+      const cand = randomMatrix(k, d, k + 3 * d);
+      const one = await expectDistancesMatch(single, x, cand);
+      const two = await expectDistancesMatch(pooled, x, cand);
+      expect(sameBits(two, one)).toBe(true);
+    });
+  }
+
+  it('never lets a padding centroid win, and breaks ties towards the lowest index', async () => {
+    for (const kernel of [single, pooled]) {
+      await expectPaddingNeverWins(kernel);
+      await expectTiesGoToLowestIndex(kernel);
+    }
+  });
+
+  it('gives a row its own distance 0 in distancesTo (differences, no cancellation)', async () => {
+    const x = randomMatrix(50, 384, 9);
+    for (let p = 0; p < x.data.length; p++) x.data[p] += 100;
+    const cand: Matrix = { data: x.data.slice(7 * 384, 9 * 384), rows: 2, cols: 384 };
+    const out = new Float32Array(100);
+    await single.distancesTo(x, cand, out);
+    expect(out[7]).toBe(0);
+    expect(out[50 + 8]).toBe(0);
+  });
+
+  it('keeps x resident across calls and notices a different x', async () => {
+    const x1 = randomMatrix(301, 17, 1);
+    const x2 = randomMatrix(301, 17, 2);
+    const c = randomMatrix(13, 17, 3);
+    await expectAssignMatchesJs(pooled, x1, c);
+    await expectAssignMatchesJs(pooled, x1, randomMatrix(5, 17, 4));
+    await expectDistancesMatch(pooled, x2, c);
+    await expectAssignMatchesJs(pooled, x1, c);
+    // Same array, new values (a caller refilling a buffer): the sampled values differ.
+    x1.data.set(x2.data);
+    await expectAssignMatchesJs(pooled, x1, c);
+    // Same values, another shape over the same array.
+    await expectAssignMatchesJs(
+      pooled,
+      { data: x1.data, rows: 17, cols: 301 },
+      randomMatrix(3, 301, 5),
+    );
+  });
+
+  it('runs concurrent calls one after another with correct results', async () => {
+    const xs = [randomMatrix(200, 33, 1), randomMatrix(150, 33, 2), randomMatrix(99, 33, 3)];
+    const c = randomMatrix(21, 33, 4);
+    const outs = xs.map((x) => emptyAssignment(x.rows));
+    await Promise.all(xs.map((x, i) => pooled.assign(x, c, outs[i])));
+    xs.forEach((x, i) => {
+      for (let r = 0; r < x.rows; r++) {
+        expect(Math.abs(outs[i].dist2[r] - dist64(x, r, c, outs[i].labels[r]))).toBeLessThan(1e-3);
+      }
+    });
+  });
+
+  it('rejects mismatched shapes with a clear message', async () => {
+    const x = randomMatrix(10, 4, 1);
+    await expect(single.assign(x, randomMatrix(3, 5, 2), emptyAssignment(10))).rejects.toThrow(
+      /5 columns, rows have 4/,
+    );
+    await expect(single.assign(x, randomMatrix(0, 4, 2), emptyAssignment(10))).rejects.toThrow(
+      /at least one centroid/,
+    );
+    await expect(single.assign(x, randomMatrix(3, 4, 2), emptyAssignment(9))).rejects.toThrow(
+      /must hold 10/,
+    );
+    await expect(
+      single.distancesTo(x, randomMatrix(2, 4, 2), new Float32Array(19)),
+    ).rejects.toThrow(/must hold 20/);
+    // The kernel still works after a rejected call.
+    await expectAssignMatchesJs(single, x, randomMatrix(3, 4, 2));
+  });
+
+  it('drives CpuBackend k-means to the JS kernel objective on separated blobs', async () => {
+    // 6 blobs in 24-D, 1200 rows: k-means++ with the same seed takes the same path.
+    const n = 1200;
+    const d = 24;
+    const centres = randomMatrix(6, d, 77);
+    const x = randomMatrix(n, d, 78);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < d; t++)
+        x.data[i * d + t] = x.data[i * d + t] * 0.05 + centres.data[(i % 6) * d + t] * 5;
+    }
+    const opts = { nIters: 10, seed: 42 };
+    const fast = await new CpuBackend(pooled).kmeans(x, 6, opts);
+    const ref = await new CpuBackend(jsKernel).kmeans(x, 6, opts);
+    expect(Math.abs(fast.objective - ref.objective) / ref.objective).toBeLessThan(1e-4);
+    expect(sameBits(fast.assignment.labels, ref.assignment.labels)).toBe(true);
+  });
+
+  it('createBestCpuKernel picks the WebAssembly kernel and says why', async () => {
+    const { kernel, reason } = await createBestCpuKernel({ threads: 2 });
+    try {
+      expect(kernel.name).toMatch(/^wasm-(relaxed-)?simd-x2$/);
+      expect(reason).toMatch(/WebAssembly SIMD.* on 2 threads/);
+    } finally {
+      disposeCpuKernel(kernel);
+    }
+  });
+});
