@@ -19,9 +19,17 @@
  * rejected. Pure TypeScript: runs in Node, workers and pages.
  */
 
-/** A file that is not the pickled structure this module reads, with the reason. */
-export class PickleError extends Error {
-  override readonly name = 'PickleError';
+import { InputError } from '../core/errors.ts';
+
+/**
+ * A file that is not the pickled structure this module reads, with the reason. An InputError, so
+ * the CLI prints it as one line and the page shows it as a message, not a crash.
+ */
+export class PickleError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PickleError';
+  }
 }
 
 /** Limits that keep a hostile file from exhausting memory before it is rejected. */

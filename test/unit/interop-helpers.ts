@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseNpy } from '../../src/core/npy.ts';
+import type { Matrix } from '../../src/core/types.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'reference');
@@ -39,4 +41,11 @@ export function readBytes(path: string): Uint8Array {
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'strata-interop-'));
+}
+
+/** A 2-D float32/float64 .npy as a float32 matrix. */
+export function loadMatrix(path: string): Matrix {
+  const a = parseNpy(readBytes(path));
+  const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as Float64Array);
+  return { data, rows: a.shape[0], cols: a.shape[1] };
 }

@@ -1,0 +1,240 @@
+/**
+ * "Export a distributed job": everything the reference pipeline needs to cluster a pool that has
+ * outgrown the tab, in one folder.
+ *
+ *   embeddings.npy   n x d float32, streamed row chunk by row chunk (the header first, from the
+ *                    known shape), never assembled in memory
+ *   ids.txt          one id per line, row order (when the dataset has ids)
+ *   config.yaml      the launcher's config in its own vocabulary, from Strata's settings
+ *   strata.json      Strata's settings as they were, to bring the results back
+ *   README.md        the commands that run the reference launcher and the sampler on it
+ *
+ * Pure: works in the page (feed the files to a zip writer or a folder) and in Node.
+ */
+import { InputError } from '../core/errors.ts';
+import type { HierarchyConfig } from '../core/hierarchy.ts';
+import { npyHeader } from '../core/npy.ts';
+import type { Matrix } from '../core/types.ts';
+import {
+  referenceConfigYaml,
+  toReferenceConfig,
+  type ClusterSettings,
+  type ReferenceConfig,
+} from './config.ts';
+import { textFile, type BundleFile } from './files.ts';
+
+/** Rows of embeddings, delivered in order as row-major float32 chunks of whole rows. */
+export interface EmbeddingSource {
+  readonly rows: number;
+  readonly cols: number;
+  chunks(): AsyncIterable<Float32Array> | Iterable<Float32Array>;
+}
+
+/**
+ * Rows per chunk when streaming an in-memory matrix: 4096 rows of 1792 floats is 28 MiB, small
+ * enough for a zip writer's queue and large enough that per-chunk overhead does not show.
+ */
+const MATRIX_CHUNK_ROWS = 4096;
+
+/** An in-memory matrix as a source (chunks are views, not copies). */
+export function matrixSource(m: Matrix, chunkRows = MATRIX_CHUNK_ROWS): EmbeddingSource {
+  return {
+    rows: m.rows,
+    cols: m.cols,
+    *chunks() {
+      for (let r = 0; r < m.rows; r += chunkRows) {
+        yield m.data.subarray(r * m.cols, Math.min(m.rows, r + chunkRows) * m.cols);
+      }
+    },
+  };
+}
+
+export interface JobBundleOptions {
+  readonly embeddings: EmbeddingSource;
+  /** one id per row (file path, item id); written as ids.txt */
+  readonly ids?: readonly string[];
+  /** Strata's hierarchy settings, translated into the launcher's config */
+  readonly config: HierarchyConfig;
+  readonly cluster?: ClusterSettings;
+  /** size of the curated subset, for the sampling command in the README */
+  readonly target?: number;
+  /** L2-normalise every row on the way out (the reference never normalises) */
+  readonly normalize?: boolean;
+  /** dataset name shown in the README */
+  readonly name?: string;
+  /** Strata's version, recorded in strata.json */
+  readonly strataVersion?: string;
+}
+
+/** What strata.json records: the settings the bundle was made from. */
+export interface BundleManifest {
+  readonly format: 'strata-job-bundle';
+  readonly version: 1;
+  readonly name: string | null;
+  readonly rows: number;
+  readonly cols: number;
+  readonly normalized: boolean;
+  readonly ids: boolean;
+  readonly target: number | null;
+  readonly hierarchy: HierarchyConfig;
+  readonly reference: ReferenceConfig;
+  readonly strataVersion: string | null;
+}
+
+/** The embeddings as a streamed float32 .npy file. */
+export function embeddingsNpyFile(
+  source: EmbeddingSource,
+  options: { normalize?: boolean; path?: string } = {},
+): BundleFile {
+  const { rows, cols } = source;
+  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) {
+    throw new InputError(`embeddings must have at least one row and column, got ${rows} x ${cols}`);
+  }
+  const header = npyHeader('float32', [rows, cols]);
+  const path = options.path ?? 'embeddings.npy';
+  return {
+    path,
+    size: header.length + rows * cols * 4,
+    async *content() {
+      yield header;
+      let seen = 0;
+      for await (const chunk of source.chunks()) {
+        if (chunk.length % cols !== 0) {
+          throw new InputError(
+            `${path}: a chunk of ${chunk.length} values is not whole rows of ${cols}`,
+          );
+        }
+        const n = chunk.length / cols;
+        if (seen + n > rows) {
+          throw new InputError(`${path}: the source gave more than the ${rows} rows announced`);
+        }
+        const out = options.normalize ? new Float32Array(chunk.length) : chunk;
+        for (let r = 0; r < n; r++) {
+          let s = 0;
+          for (let c = r * cols; c < (r + 1) * cols; c++) {
+            const x = chunk[c];
+            if (!Number.isFinite(x)) {
+              throw new InputError(
+                `${path}: row ${seen + r} holds ${x}; embeddings must be finite`,
+              );
+            }
+            s += x * x;
+          }
+          if (options.normalize) {
+            // a zero row stays zero: it has no direction to keep
+            const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+            for (let c = r * cols; c < (r + 1) * cols; c++) out[c] = chunk[c] * inv;
+          }
+        }
+        seen += n;
+        yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      }
+      if (seen !== rows) {
+        throw new InputError(`${path}: the source gave ${seen} rows, ${rows} were announced`);
+      }
+    },
+  };
+}
+
+/** ids.txt: one id per line; an id may not contain a line break. */
+export function idsFile(ids: readonly string[], rows: number, path = 'ids.txt'): BundleFile {
+  if (ids.length !== rows) {
+    throw new InputError(
+      `${ids.length} ids for ${rows} embedding rows: they must match one to one`,
+    );
+  }
+  ids.forEach((id, i) => {
+    if (/[\r\n]/.test(id)) throw new InputError(`id ${i} contains a line break`);
+  });
+  return textFile(path, ids.length ? ids.join('\n') + '\n' : '');
+}
+
+function readme(o: JobBundleOptions, ref: ReferenceConfig): string {
+  const target = o.target ?? 'N';
+  const ks = ref.n_clusters.join(' / ');
+  const rs = ref.sample_size.join(' / ');
+  return `# Strata distributed job${o.name ? `: ${o.name}` : ''}
+
+This folder holds ${o.embeddings.rows} embeddings of dimension ${o.embeddings.cols}${
+    o.normalize ? ' (L2-normalised)' : ''
+  } and the settings chosen in Strata,
+ready for the reference implementation of Vo et al. (2024), facebookresearch/ssl-data-curation
+(PyTorch; one machine with torchrun, or a SLURM cluster). That code is licensed CC-BY-NC 4.0
+(non-commercial use); Strata includes none of it.
+
+| file | what |
+|------|------|
+| embeddings.npy | ${o.embeddings.rows} x ${o.embeddings.cols} float32 |
+${o.ids ? '| ids.txt | one id per line, in row order |\n' : ''}| config.yaml | launcher config: ${ref.n_levels} levels, k = ${ks}, r = ${rs} |
+| strata.json | the Strata settings this folder was made from |
+
+Edit the cluster settings at the end of config.yaml (nnodes, ngpus_per_node, ncpus_per_gpu,
+slurm_partition) for your machines; the placeholders run on one node with one GPU.
+
+## Run it
+
+\`\`\`sh
+export JOB="$(pwd)"          # this folder
+git clone https://github.com/facebookresearch/ssl-data-curation.git
+cd ssl-data-curation && pip install -r requirements.txt && cd scripts
+
+# 1. write the launch scripts for every level into $JOB/run
+python hierarchical_kmeans_launcher.py \\
+  --exp_dir "$JOB/run" \\
+  --embeddings_path "$JOB/embeddings.npy" \\
+  --config_file "$JOB/config.yaml"
+
+# 2. run the levels: on SLURM, or on this machine
+(cd "$JOB/run" && bash launcher.sh)        # or: (cd "$JOB/run" && bash local_launcher.sh)
+
+# 3. balanced sampling of ${target} points; indices go to $JOB/run/curated_datasets/
+PYTHONPATH=.. python run_hierarchical_sampling.py \\
+  --clustering_path "$JOB/run" --target_size ${target} --save
+\`\`\`
+
+## Bring the result back to Strata
+
+In the page: "Import reference output" and pick the \`run\` folder. Or on the command line:
+
+\`\`\`sh
+npx strata import --dir "$JOB/run" --embeddings "$JOB/embeddings.npy" \\
+  --target ${target} --leaf random --out "$JOB/strata"
+\`\`\`
+
+Strata reads \`level{t}/centroids.npy\` and \`level{t}/sorted_clusters.npy\` (the pickled object
+arrays are read by a restricted reader that executes nothing) and every
+\`curated_datasets/*.npy\`, then runs its own balanced sampler on the imported hierarchy.
+`;
+}
+
+/**
+ * The files of a job bundle. Nothing is read from the embedding source until the embeddings
+ * file's content is consumed.
+ */
+export function exportJobBundle(o: JobBundleOptions): BundleFile[] {
+  const ref = toReferenceConfig(o.config, o.cluster);
+  if (o.target !== undefined && (!Number.isInteger(o.target) || o.target < 1)) {
+    throw new InputError(`target must be a positive integer, got ${o.target}`);
+  }
+  const manifest: BundleManifest = {
+    format: 'strata-job-bundle',
+    version: 1,
+    name: o.name ?? null,
+    rows: o.embeddings.rows,
+    cols: o.embeddings.cols,
+    normalized: !!o.normalize,
+    ids: !!o.ids,
+    target: o.target ?? null,
+    hierarchy: o.config,
+    reference: ref,
+    strataVersion: o.strataVersion ?? null,
+  };
+  const files: BundleFile[] = [embeddingsNpyFile(o.embeddings, { normalize: o.normalize })];
+  if (o.ids) files.push(idsFile(o.ids, o.embeddings.rows));
+  files.push(
+    textFile('config.yaml', referenceConfigYaml(ref)),
+    textFile('strata.json', JSON.stringify(manifest, null, 2) + '\n'),
+    textFile('README.md', readme(o, ref)),
+  );
+  return files;
+}

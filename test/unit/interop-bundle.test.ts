@@ -1,0 +1,326 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { hierarchicalKMeans, type HierarchyConfig } from '../../src/core/hierarchy.ts';
+import { CpuBackend } from '../../src/core/kmeans.ts';
+import { parseNpy } from '../../src/core/npy.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { sampleHierarchy } from '../../src/core/sampling.ts';
+import type { Matrix } from '../../src/core/types.ts';
+import {
+  REFERENCE_KEYS,
+  checkReferenceConfig,
+  parseReferenceConfigYaml,
+  toReferenceConfig,
+} from '../../src/interop/config.ts';
+import { collectBytes, toReadableStream, type BundleFile } from '../../src/interop/files.ts';
+import { importReference } from '../../src/interop/import.ts';
+import {
+  exportJobBundle,
+  matrixSource,
+  type EmbeddingSource,
+} from '../../src/interop/job-bundle.ts';
+import { sourceFromDir, writeFiles } from '../../src/interop/node-files.ts';
+import { referenceLayoutFiles } from '../../src/interop/reference-layout.ts';
+import { HAVE_NUMPY, LAYOUT, loadMatrix, python, tempDir } from './interop-helpers.ts';
+
+const CONFIG: HierarchyConfig = {
+  levels: [
+    { k: 12, sampleSize: 1 },
+    { k: 4, sampleSize: 2 },
+  ],
+  resamplingSteps: 3,
+  strategy: 'random',
+  nIters: 25,
+  seed: 7,
+};
+
+function randomMatrix(rows: number, cols: number, seed: number): Matrix {
+  const rng = new Rng(seed);
+  return { data: Float32Array.from({ length: rows * cols }, () => rng.normal()), rows, cols };
+}
+
+async function files(list: BundleFile[]): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  for (const f of list) out[f.path] = await collectBytes(f);
+  return out;
+}
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+describe('job bundle export', () => {
+  const x = randomMatrix(37, 5, 1);
+  const ids = Array.from({ length: 37 }, (_, i) => `img/${i}.jpg`);
+
+  it('writes embeddings, ids, a reference config, strata.json and a README', async () => {
+    const bundle = exportJobBundle({
+      embeddings: matrixSource(x, 8),
+      ids,
+      config: CONFIG,
+      target: 10,
+      name: 'photos',
+    });
+    const got = await files(bundle);
+    expect(Object.keys(got)).toEqual([
+      'embeddings.npy',
+      'ids.txt',
+      'config.yaml',
+      'strata.json',
+      'README.md',
+    ]);
+    const npy = parseNpy(got['embeddings.npy']);
+    expect([npy.dtype, ...npy.shape]).toEqual(['float32', 37, 5]);
+    expect(npy.data).toEqual(x.data);
+    expect(text(got['ids.txt']).split('\n')).toEqual([...ids, '']);
+
+    const yaml = YAML.parse(text(got['config.yaml'])) as Record<string, unknown>;
+    expect(Object.keys(yaml)).toEqual([...REFERENCE_KEYS]);
+    expect(checkReferenceConfig(yaml)).toMatchObject({
+      n_levels: 2,
+      n_iters: 25,
+      n_clusters: [12, 4],
+      n_splits: [1, 1],
+      n_resampling_steps: [1, 3],
+      sample_size: [1, 2],
+      sampling_strategy: 'r',
+      dtype: 'float32',
+      nnodes: [1, 1],
+      ngpus_per_node: [1, 1],
+    });
+    const manifest = JSON.parse(text(got['strata.json'])) as { hierarchy: unknown; rows: number };
+    expect(manifest.hierarchy).toEqual(CONFIG);
+    expect(manifest.rows).toBe(37);
+    const readme = text(got['README.md']);
+    for (const needle of [
+      'hierarchical_kmeans_launcher.py',
+      '--embeddings_path "$JOB/embeddings.npy"',
+      '--config_file "$JOB/config.yaml"',
+      'bash local_launcher.sh',
+      'run_hierarchical_sampling.py',
+      '--target_size 10',
+      'npx strata import --dir "$JOB/run"',
+      'CC-BY-NC',
+    ]) {
+      expect(readme).toContain(needle);
+    }
+  });
+
+  it('streams the embeddings: one source chunk is read per output chunk, on demand', async () => {
+    let pulled = 0;
+    const source: EmbeddingSource = {
+      rows: 37,
+      cols: 5,
+      async *chunks() {
+        for (let r = 0; r < 37; r += 10) {
+          pulled++;
+          yield x.data.subarray(r * 5, Math.min(37, r + 10) * 5);
+        }
+      },
+    };
+    const [npy] = exportJobBundle({ embeddings: source, config: CONFIG });
+    expect(pulled).toBe(0);
+    const reader = toReadableStream(npy).getReader();
+    const header = await reader.read();
+    expect(header.value?.length).toBe(128);
+    expect(pulled).toBe(0);
+    await reader.read();
+    expect(pulled).toBe(1);
+    let total = header.value!.length + 10 * 5 * 4;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      total += value.length;
+    }
+    expect(pulled).toBe(4);
+    expect(total).toBe(npy.size);
+  });
+
+  it('L2-normalises rows on the way out when asked (a zero row stays zero)', async () => {
+    const m = randomMatrix(4, 3, 2);
+    m.data.fill(0, 3, 6);
+    const [npy] = exportJobBundle({ embeddings: matrixSource(m), config: CONFIG, normalize: true });
+    const out = parseNpy(await collectBytes(npy)).data as Float32Array;
+    for (let r = 0; r < 4; r++) {
+      const norm = Math.hypot(...out.subarray(r * 3, r * 3 + 3));
+      expect(norm).toBeCloseTo(r === 1 ? 0 : 1, 6);
+    }
+    expect(m.data[0]).not.toBeCloseTo(out[0], 6); // the source is not modified
+  });
+
+  it('rejects sources and ids that do not fit, with clear messages', async () => {
+    const source = (chunks: Float32Array[], rows = 4): EmbeddingSource => ({
+      rows,
+      cols: 3,
+      chunks: () => chunks,
+    });
+    const consume = (s: EmbeddingSource) =>
+      collectBytes(exportJobBundle({ embeddings: s, config: CONFIG })[0]);
+    await expect(consume(source([new Float32Array(5)]))).rejects.toThrow(
+      /a chunk of 5 values is not whole rows of 3/,
+    );
+    await expect(consume(source([new Float32Array(9)]))).rejects.toThrow(
+      /the source gave 3 rows, 4 were announced/,
+    );
+    await expect(consume(source([new Float32Array(15)]))).rejects.toThrow(
+      /more than the 4 rows announced/,
+    );
+    await expect(consume(source([Float32Array.of(0, 0, 0, 1, Number.NaN, 0)], 2))).rejects.toThrow(
+      /row 1 holds NaN; embeddings must be finite/,
+    );
+    expect(() =>
+      exportJobBundle({ embeddings: matrixSource(x), ids: ids.slice(1), config: CONFIG }),
+    ).toThrow(/36 ids for 37 embedding rows/);
+    expect(() =>
+      exportJobBundle({
+        embeddings: matrixSource(x),
+        ids: ids.map((s, i) => (i === 3 ? 'a\nb' : s)),
+        config: CONFIG,
+      }),
+    ).toThrow(/id 3 contains a line break/);
+    expect(() =>
+      exportJobBundle({ embeddings: matrixSource(x), config: CONFIG, cluster: { nnodes: [1] } }),
+    ).toThrow(/nnodes needs one value per level \(2\), got 1/);
+  });
+
+  it("maps Strata's settings with the reference's conventions", () => {
+    const none = toReferenceConfig({ ...CONFIG, resamplingSteps: 0 });
+    expect([none.n_resampling_steps, none.sample_size]).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    const closest = toReferenceConfig({ ...CONFIG, strategy: 'closest' }, { dtype: 'float64' });
+    expect([closest.sampling_strategy, closest.dtype]).toEqual(['c', 'float64']);
+    expect(() => checkReferenceConfig({ ...closest, n_clusters: [5] })).toThrow(
+      /needs n_levels entries/,
+    );
+    expect(() => parseReferenceConfigYaml('n_levels: [')).toThrow(/config\.yaml is not valid YAML/);
+    expect(() => parseReferenceConfigYaml('n_levels: 2\nsampling_strategy: x')).toThrow(
+      /config\.yaml is not a valid reference config: .*sampling_strategy/,
+    );
+  });
+
+  it.skipIf(!HAVE_NUMPY)('is read by numpy and PyYAML as the reference reads it', async () => {
+    const dir = tempDir();
+    await writeFiles(
+      dir,
+      exportJobBundle({ embeddings: matrixSource(x, 8), ids, config: CONFIG, target: 10 }),
+    );
+    const out = python(
+      `
+import json, sys, yaml, numpy as np
+d = sys.argv[1]
+cfg = yaml.safe_load(open(d + '/config.yaml'))
+types = {k: type(v).__name__ for k, v in cfg.items()}
+items = {k: [type(e).__name__ for e in v] for k, v in cfg.items() if isinstance(v, list)}
+x = np.load(d + '/embeddings.npy')
+ids = open(d + '/ids.txt').read().splitlines()
+print(json.dumps({'types': types, 'items': items, 'dtype': str(x.dtype), 'shape': list(x.shape),
+                  'sum': float(x.astype(np.float64).sum()), 'ids': len(ids), 'cfg': cfg}))
+`,
+      dir,
+    );
+    const r = JSON.parse(out) as {
+      types: Record<string, string>;
+      items: Record<string, string[]>;
+      dtype: string;
+      shape: number[];
+      sum: number;
+      ids: number;
+      cfg: unknown;
+    };
+    expect(r.types).toEqual({
+      n_levels: 'int',
+      n_iters: 'int',
+      n_clusters: 'list',
+      n_splits: 'list',
+      n_resampling_steps: 'list',
+      sample_size: 'list',
+      subset_indices_path: 'NoneType',
+      checkpoint_period: 'int',
+      dtype: 'str',
+      high_precision: 'str',
+      ngpus_per_node: 'list',
+      nnodes: 'list',
+      ncpus_per_gpu: 'int',
+      sampling_strategy: 'str',
+      slurm_partition: 'NoneType',
+    });
+    for (const list of Object.values(r.items)) expect(new Set(list)).toEqual(new Set(['int']));
+    expect([r.dtype, r.shape, r.ids]).toEqual(['float32', [37, 5], 37]);
+    expect(r.sum).toBeCloseTo(
+      x.data.reduce((a, b) => a + b, 0),
+      3,
+    );
+    expect(r.cfg).toEqual(toReferenceConfig(CONFIG));
+  });
+});
+
+describe("Strata's results in the reference layout", () => {
+  const config: HierarchyConfig = {
+    levels: [
+      { k: 20, sampleSize: 1 },
+      { k: 5, sampleSize: 2 },
+    ],
+    resamplingSteps: 2,
+    strategy: 'closest',
+    nIters: 10,
+    seed: 1,
+  };
+
+  async function run() {
+    const x = loadMatrix(join(LAYOUT, 'embeddings.npy'));
+    const h = await hierarchicalKMeans(x, config, new CpuBackend());
+    const selection = sampleHierarchy(h, 30, { leafStrategy: 'random', seed: 2 });
+    const dir = tempDir();
+    await writeFiles(dir, referenceLayoutFiles(h, { selection, config }));
+    return { x, h, selection, dir };
+  }
+
+  it('imports back to the same hierarchy and selection', async () => {
+    const { x, h, selection, dir } = await run();
+    const back = await importReference(await sourceFromDir(dir), { embeddings: x });
+    expect(back.warnings).toEqual([]);
+    expect(back.hierarchy.levels.map((l) => l.k)).toEqual([20, 5]);
+    back.hierarchy.levels.forEach((level, t) => {
+      expect(level.clusters).toEqual(h.levels[t].clusters);
+      expect(level.centroids.data).toEqual(h.levels[t].centroids.data);
+      expect(level.labels).toEqual(h.levels[t].labels);
+      for (let i = 0; i < level.dist2.length; i++) {
+        expect(level.dist2[i]).toBeCloseTo(h.levels[t].dist2[i], 3);
+      }
+    });
+    expect(back.curated).toEqual([{ name: 'strata_30.npy', indices: selection }]);
+    expect(back.config?.n_clusters).toEqual([20, 5]);
+    const sel = parseNpy(readFileSync(join(dir, 'selection.npy')));
+    expect([sel.dtype, sel.shape]).toEqual(['int64', [30]]);
+  });
+
+  it.skipIf(!HAVE_NUMPY)('is loaded by numpy as the reference tools load it', async () => {
+    const { h, selection, dir } = await run();
+    const out = python(
+      `
+import json, sys, numpy as np
+d = sys.argv[1]
+res = {}
+for t in (1, 2):
+    s = np.load(f'{d}/level{t}/sorted_clusters.npy', allow_pickle=True)
+    c = np.load(f'{d}/level{t}/centroids.npy')
+    assert s.dtype == object and all(m.dtype == np.int64 for m in s)
+    res[t] = {'clusters': [m.tolist() for m in s], 'centroids': [str(c.dtype), list(c.shape)]}
+sel = np.load(f'{d}/curated_datasets/strata_30.npy')
+res['sel'] = [str(sel.dtype), sel.tolist()]
+print(json.dumps(res))
+`,
+      dir,
+    );
+    const r = JSON.parse(out) as Record<string, { clusters: number[][]; centroids: unknown }> & {
+      sel: [string, number[]];
+    };
+    h.levels.forEach((level, t) => {
+      expect(r[t + 1].clusters).toEqual(level.clusters.map((m) => Array.from(m)));
+      expect(r[t + 1].centroids).toEqual(['float32', [level.k, 6]]);
+    });
+    expect(r.sel).toEqual(['int64', Array.from(selection)]);
+  });
+});
