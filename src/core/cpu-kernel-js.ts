@@ -234,43 +234,102 @@ function assign(x: Matrix, centroids: Matrix, out: Assignment): void {
   }
 }
 
+/**
+ * Writes |x_i - c_j|^2 for the rows of one tile and candidates [0, m): 4 rows x 2 candidates per
+ * register block, as in scoreTile.
+ */
+function distanceTile(
+  xt: Float64Array,
+  xn: Float64Array,
+  rn: number,
+  i0: number,
+  n: number,
+  c: Float64Array,
+  cn: Float64Array,
+  m: number,
+  d: number,
+  out: Float32Array,
+): void {
+  for (let r = 0; r < rn; r += 4) {
+    const r0 = r * d;
+    const r1 = Math.min(r + 1, rn - 1) * d;
+    const r2 = Math.min(r + 2, rn - 1) * d;
+    const r3 = Math.min(r + 3, rn - 1) * d;
+    const w = Math.min(4, rn - r);
+    for (let j = 0; j < m; j += 2) {
+      // An odd last candidate is paired with itself; its second result is discarded.
+      const jb = j + 1 < m ? j + 1 : j;
+      const ca = j * d;
+      const cb = jb * d;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let e0 = 0;
+      let e1 = 0;
+      let e2 = 0;
+      let e3 = 0;
+      for (let t = 0; t < d; t++) {
+        const u = c[ca + t];
+        const v = c[cb + t];
+        const y0 = xt[r0 + t];
+        const y1 = xt[r1 + t];
+        const y2 = xt[r2 + t];
+        const y3 = xt[r3 + t];
+        a0 += y0 * u;
+        a1 += y1 * u;
+        a2 += y2 * u;
+        a3 += y3 * u;
+        e0 += y0 * v;
+        e1 += y1 * v;
+        e2 += y2 * v;
+        e3 += y3 * v;
+      }
+      const oa = j * n + i0 + r;
+      const na = cn[j];
+      out[oa] = clamp0(xn[r] - 2 * a0 + na);
+      if (w > 1) out[oa + 1] = clamp0(xn[r + 1] - 2 * a1 + na);
+      if (w > 2) out[oa + 2] = clamp0(xn[r + 2] - 2 * a2 + na);
+      if (w > 3) out[oa + 3] = clamp0(xn[r + 3] - 2 * a3 + na);
+      if (jb !== j) {
+        const ob = jb * n + i0 + r;
+        const nb = cn[jb];
+        out[ob] = clamp0(xn[r] - 2 * e0 + nb);
+        if (w > 1) out[ob + 1] = clamp0(xn[r + 1] - 2 * e1 + nb);
+        if (w > 2) out[ob + 2] = clamp0(xn[r + 2] - 2 * e2 + nb);
+        if (w > 3) out[ob + 3] = clamp0(xn[r + 3] - 2 * e3 + nb);
+      }
+    }
+  }
+}
+
+function clamp0(v: number): number {
+  return v > 0 ? v : 0;
+}
+
 function distancesTo(x: Matrix, candidates: Matrix, out: Float32Array): void {
   checkShapes(x, candidates);
   const n = x.rows;
   const m = candidates.rows;
   const d = x.cols;
   if (out.length < n * m) throw new RangeError(`distance buffer must hold ${n * m} values`);
+  if (m === 0) return;
   const c = toFloat64(candidates.data);
   const cn = norms2(c, m, d);
+  const xt = new Float64Array(ROW_TILE * d);
+  const xn = new Float64Array(ROW_TILE);
   const xd = x.data;
-  for (let i = 0; i < n; i++) {
-    const o = i * d;
-    let xn = 0;
-    for (let t = 0; t < d; t++) xn += xd[o + t] * xd[o + t];
-    let j = 0;
-    // Two candidates per pass over the row: the row is read once for both.
-    for (; j + 1 < m; j += 2) {
-      const ca = j * d;
-      const cb = ca + d;
-      let a = 0;
-      let b = 0;
-      for (let t = 0; t < d; t++) {
-        const y = xd[o + t];
-        a += y * c[ca + t];
-        b += y * c[cb + t];
-      }
-      const va = xn - 2 * a + cn[j];
-      const vb = xn - 2 * b + cn[j + 1];
-      out[j * n + i] = va > 0 ? va : 0;
-      out[(j + 1) * n + i] = vb > 0 ? vb : 0;
+  for (let i0 = 0; i0 < n; i0 += ROW_TILE) {
+    const rn = Math.min(ROW_TILE, n - i0);
+    const base = i0 * d;
+    for (let p = 0; p < rn * d; p++) xt[p] = xd[base + p];
+    for (let r = 0; r < rn; r++) {
+      let s = 0;
+      const o = r * d;
+      for (let t = 0; t < d; t++) s += xt[o + t] * xt[o + t];
+      xn[r] = s;
     }
-    if (j < m) {
-      const ca = j * d;
-      let a = 0;
-      for (let t = 0; t < d; t++) a += xd[o + t] * c[ca + t];
-      const va = xn - 2 * a + cn[j];
-      out[j * n + i] = va > 0 ? va : 0;
-    }
+    distanceTile(xt, xn, rn, i0, n, c, cn, m, d, out);
   }
 }
 

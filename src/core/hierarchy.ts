@@ -20,7 +20,7 @@ import { throwIfAborted } from './errors.ts';
 import { kmeansPlusPlusTrials } from './kmeans.ts';
 import { gatherRows } from './matrix.ts';
 import { Rng } from './rng.ts';
-import type { Assignment, KMeansBackend, Matrix } from './types.ts';
+import type { Assignment, KMeansBackend, KMeansOptions, Matrix } from './types.ts';
 
 export interface LevelConfig {
   /** clusters at this level (capped at the level's input size, with a warning) */
@@ -231,11 +231,12 @@ export async function hierarchicalKMeans(
     }
     const r = config.levels[t].sampleSize;
     const steps = levelSteps(config, t);
-    // `done`: the step's cost is already in doneCost (end of level), so add no partial share.
-    const report = (step: number, iteration: number, done = false): void => {
+    // Share of a k-means run done: k-means++ is about `trials` passes of the data, then the
+    // initial assignment and one pass per Lloyd round (the same model as stepCosts).
+    const trials = kmeansPlusPlusTrials(k);
+    const passes = config.nIters + 1 + trials;
+    const report = (step: number, iteration: number, within: number): void => {
       if (!hooks.onProgress) return;
-      const share = config.nIters > 0 ? iteration / config.nIters : 1;
-      const part = done ? 0 : costs[t][step] * share;
       hooks.onProgress({
         level: t,
         levels: T,
@@ -243,15 +244,16 @@ export async function hierarchicalKMeans(
         steps,
         iteration,
         iterations: config.nIters,
-        fraction: Math.min(1, (doneCost + part) / totalCost),
+        fraction: Math.min(1, (doneCost + costs[t][step] * within) / totalCost),
       });
     };
-    const runOptions = (step: number) => ({
+    const runOptions = (step: number): KMeansOptions => ({
       nIters: config.nIters,
       seed: Rng.derive(config.seed, t, step, 0),
       tolerance: config.tolerance,
       signal,
-      onIteration: (round: number) => report(step, round),
+      onInit: (chosen, total) => report(step, 0, ((chosen / total) * trials) / passes),
+      onIteration: (round) => report(step, round, (trials + 1 + round) / passes),
     });
 
     let centroids: Matrix;
@@ -267,7 +269,7 @@ export async function hierarchicalKMeans(
       for (let s = 0; s <= partial.step; s++) doneCost += costs[t][s];
       firstStep = partial.step + 1;
     } else {
-      report(0, 0);
+      report(0, 0, 0);
       const res = await backend.kmeans(input, k, runOptions(0));
       centroids = res.centroids;
       assignment = res.assignment;
@@ -278,7 +280,7 @@ export async function hierarchicalKMeans(
 
     for (let s = firstStep; s <= steps; s++) {
       throwIfAborted(signal);
-      report(s, 0);
+      report(s, 0, 0);
       const clusters = buildClusters(assignment.labels, assignment.dist2, centroids.rows);
       const rng = new Rng(Rng.derive(config.seed, t, s, 1));
       const rows = resampleRows(clusters, r, config.strategy, rng);
@@ -302,7 +304,8 @@ export async function hierarchicalKMeans(
       clusters: buildClusters(assignment.labels, assignment.dist2, centroids.rows),
     };
     levels.push(level);
-    report(steps, config.nIters, true);
+    // Level done: its whole cost is in doneCost already.
+    report(steps, config.nIters, 0);
     await hooks.onLevel?.(t, level);
   }
   return { levels };

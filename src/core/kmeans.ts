@@ -52,8 +52,9 @@ export async function greedyKMeansPlusPlus(
   k: number,
   rng: Rng,
   kernel: CpuKernel = jsKernel,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onCentre?: (chosen: number, total: number) => void } = {},
 ): Promise<Matrix> {
+  const { signal, onCentre } = options;
   const n = x.rows;
   const d = x.cols;
   k = Math.min(k, n);
@@ -106,6 +107,7 @@ export async function greedyKMeansPlusPlus(
     }
     const chosen = candIdx[bestT];
     centroids.data.set(x.data.subarray(chosen * d, chosen * d + d), c * d);
+    onCentre?.(c + 1, k);
   }
   return centroids;
 }
@@ -199,13 +201,10 @@ export class CpuBackend implements KMeansBackend {
       throw new RangeError(`k must be an integer >= 1, got ${k}`);
     if (x.rows === 0) throw new RangeError('k-means needs at least one row');
     const rng = new Rng(options.seed);
-    const init = await greedyKMeansPlusPlus(
-      x,
-      Math.min(k, x.rows),
-      rng,
-      this.kernel,
-      options.signal,
-    );
+    const init = await greedyKMeansPlusPlus(x, Math.min(k, x.rows), rng, this.kernel, {
+      signal: options.signal,
+      onCentre: options.onInit,
+    });
     return lloyd(x, init, options, this.kernel);
   }
 

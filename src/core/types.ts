@@ -28,6 +28,8 @@ export interface KMeansOptions {
   readonly signal?: AbortSignal;
   /** Called after each Lloyd round: (round, nIters). */
   readonly onIteration?: (round: number, total: number) => void;
+  /** Called during k-means++ initialisation as centres are chosen: (chosen, k). Optional. */
+  readonly onInit?: (chosen: number, total: number) => void;
 }
 
 export interface KMeansResult {

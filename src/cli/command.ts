@@ -1,0 +1,112 @@
+/**
+ * What a `strata` subcommand looks like. Subcommands live in their own modules and are listed in
+ * commands.ts; main.ts only dispatches, prints help and turns errors into exit codes.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../core/errors.ts';
+
+/** Where a command writes: results to `out` (stdout), progress and warnings to `err` (stderr). */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** whether stderr is a terminal (progress may then redraw one line) */
+  readonly errIsTty: boolean;
+  /** fires on Ctrl-C */
+  readonly signal?: AbortSignal;
+}
+
+export interface CliCommand {
+  readonly name: string;
+  /** one line for the command list */
+  readonly summary: string;
+  /** the full help text */
+  readonly usage: string;
+  /** runs the command on its arguments (after the command name); returns the exit code */
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** A mistake in the command line itself: printed as one line, exit status 2. */
+export class UsageError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * node:util parseArgs in strict mode, with its errors turned into UsageErrors that name the
+ * command. Returns the parsed values (strings and booleans).
+ */
+export function parseFlags(
+  command: string,
+  argv: string[],
+  options: Options,
+): Record<string, string | boolean | undefined> {
+  try {
+    const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    // parseArgs messages are multi-line with advice for scripts; keep the first sentence.
+    throw new UsageError(`${command}: ${msg.split('\n')[0]} (see 'strata ${command} --help')`);
+  }
+}
+
+/** A flag's value as an integer in [min, max], with a clear error naming the flag. */
+export function intFlag(
+  name: string,
+  value: string | boolean | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value).trim();
+  const v = Number(s);
+  if (s === '' || !Number.isInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new UsageError(`--${name} must be an integer ${range}, got '${s}'`);
+  }
+  return v;
+}
+
+/** A positive number (seconds, ...). */
+export function numberFlag(name: string, value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value).trim();
+  const v = Number(s);
+  if (s === '' || !Number.isFinite(v) || v <= 0) {
+    throw new UsageError(`--${name} must be a positive number, got '${s}'`);
+  }
+  return v;
+}
+
+/** A comma-separated list of integers >= min, e.g. --clusters 1000,200,40. */
+export function intListFlag(
+  name: string,
+  value: string | boolean | undefined,
+  min: number,
+): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = String(value).split(',');
+  return parts.map((p) => {
+    const v = intFlag(name, p, min);
+    if (v === undefined) throw new UsageError(`--${name} must be a comma-separated list`);
+    return v;
+  });
+}
+
+/** One of a fixed set of words. */
+export function choiceFlag<T extends string>(
+  name: string,
+  value: string | boolean | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value);
+  if (!(choices as readonly string[]).includes(s)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}; got '${s}'`);
+  }
+  return s as T;
+}

@@ -1,0 +1,26 @@
+/**
+ * The one place where the CLI picks its CPU arithmetic. `--kernel NAME` looks NAME up here; a new
+ * kernel (e.g. WebAssembly SIMD) registers one loader and every command can use it.
+ */
+import { jsKernel } from '../core/cpu-kernel-js.ts';
+import type { CpuKernel } from '../core/types.ts';
+import { UsageError } from './command.ts';
+
+export const DEFAULT_KERNEL = 'js';
+
+/** Loaders by name; async so a kernel can load its module or binary lazily. */
+export const kernelLoaders: Record<string, () => Promise<CpuKernel>> = {
+  js: async () => jsKernel,
+};
+
+export function kernelNames(): string[] {
+  return Object.keys(kernelLoaders);
+}
+
+export async function loadKernel(name: string = DEFAULT_KERNEL): Promise<CpuKernel> {
+  const load = kernelLoaders[name];
+  if (!load) {
+    throw new UsageError(`--kernel must be one of ${kernelNames().join(', ')}; got '${name}'`);
+  }
+  return load();
+}
