@@ -2,7 +2,8 @@
 // with the run's seeded generator), the new potential of each candidate,
 //   sum_i min(D2[i], |x_i - cand|^2),
 // as one partial sum per workgroup of 64 rows (pairwise tree, finished in float64 on the CPU);
-// and, in update mode, D2[i] = min(D2[i], |x_i - cand_0|^2) for the candidate that was kept.
+// optionally each candidate's new D^2 row (so the kept one becomes D^2 by a plain buffer copy),
+// or, where those rows would not fit one binding, D2[i] = min(D2[i], |x_i - cand_0|^2) in place.
 // Distances are direct sums of squared differences (no cancellation near a candidate).
 // Candidate tiles of TD4 vec4 dimensions sit in workgroup memory, so any D fits.
 
@@ -11,9 +12,13 @@ struct Params {
   rowBase: u32, // global index of the chunk's first row (D2 is global)
   d4: u32,
   nc: u32, // candidates in this batch, 1..16
-  mode: u32, // 0 = evaluate, 1 = evaluate + update D2 with candidate 0, 2 = set D2 to candidate 0
+  fresh: u32, // 1: no centre yet (D^2 = +infinity), 0: read D2
+  store: u32, // 1: write candidate t's new D^2 to newD2[(candBase + t) * n + row]
+  update: u32, // 1: D2 = min(D2, d^2 to candidate 0) in place
   blockBase: u32, // global index of this chunk's first workgroup (partials are global)
   blocks: u32, // partials per candidate (all chunks)
+  candBase: u32, // index of this batch's first candidate
+  n: u32, // rows in all chunks
   groupsX: u32,
 }
 
@@ -31,6 +36,7 @@ const BIG: f32 = 3.0e38;
 @group(0) @binding(2) var<storage, read> cand: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> d2: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(5) var<storage, read_write> newD2: array<f32>;
 
 var<workgroup> tile: array<vec4f, TD4 * NC>; // [q * NC + c]
 var<workgroup> red: array<array<vec4f, 4>, WG>;
@@ -79,18 +85,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   }
   let g = p.rowBase + r;
   var prev = BIG;
-  if (valid && p.mode != 2u) {
+  if (valid && p.fresh == 0u) {
     prev = d2[g];
   }
   let pv = vec4f(prev);
   // Rows past the end of the chunk add nothing.
   let live = select(0.0, 1.0, valid);
-  let m0 = min(pv, a0) * live;
-  if (valid && p.mode != 0u) {
-    d2[g] = m0.x;
+  var m = array<vec4f, 4>(min(pv, a0) * live, min(pv, a1) * live, min(pv, a2) * live, min(pv, a3) * live);
+  if (valid && p.update == 1u) {
+    d2[g] = m[0].x;
+  }
+  if (valid && p.store == 1u) {
+    for (var c = 0u; c < p.nc; c++) {
+      newD2[(p.candBase + c) * p.n + g] = m[c / 4u][c % 4u];
+    }
   }
   // Pairwise sum over the workgroup of all 16 candidates at once (one tree, log2(WG) barriers).
-  red[t] = array<vec4f, 4>(m0, min(pv, a1) * live, min(pv, a2) * live, min(pv, a3) * live);
+  red[t] = m;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (t < s) {

@@ -90,6 +90,15 @@ interface Uploaded {
   lastUse: number;
 }
 
+/**
+ * k-means++ reads every candidate's D^2 row back with the partial sums (one round trip per
+ * centre instead of two) while they total at most this many bytes (N=100k, 8 candidates: 3.2 MB).
+ */
+const KPP_READ_ALL_BYTES = 4 * 1024 * 1024;
+
+/** How long a failed GPU wait waits for `device.lost` before reporting its own error. */
+const LOST_GRACE_MS = 500;
+
 /** Uploaded matrices kept for reuse (the hierarchy alternates refit subsets and its input). */
 const UPLOAD_CACHE_ENTRIES = 2;
 
@@ -193,6 +202,15 @@ export class GpuBackend implements KMeansBackend {
     return this.exclusive(() => this.runSelectClosest(labels, dist2, k, r));
   }
 
+  /**
+   * One Lloyd update on its own: the mean of each cluster's rows under `labels`, a cluster with
+   * no rows keeping its row of `previous`. The same kernels as inside kmeans(); exposed so tests
+   * can hold the compensated float32 sums against float64 means.
+   */
+  clusterMeans(x: Matrix, labels: Int32Array, previous: Matrix): Promise<Matrix> {
+    return this.exclusive(() => this.runClusterMeans(x, labels, previous));
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -223,15 +241,21 @@ export class GpuBackend implements KMeansBackend {
 
   /** Waits for `p`, or throws GpuDeviceLostError if the device is lost first. */
   private async sync<T>(p: Promise<T>): Promise<T> {
+    const lostError = () => new GpuDeviceLostError('the GPU device was lost during the run');
     const lost = this.device.lost.then(() => {
-      throw new GpuDeviceLostError('the GPU device was lost during the run');
+      throw lostError();
     });
     try {
       const v = await Promise.race([p, lost]);
-      if (this.gpu.isLost()) throw new GpuDeviceLostError('the GPU device was lost during the run');
+      if (this.gpu.isLost()) throw lostError();
       return v;
     } catch (err) {
-      if (this.gpu.isLost()) throw new GpuDeviceLostError('the GPU device was lost during the run');
+      // A map or wait on a dying device rejects (AbortError) a moment before `lost` resolves.
+      const late = await Promise.race([
+        this.device.lost.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), LOST_GRACE_MS)),
+      ]);
+      if (late || this.gpu.isLost()) throw lostError();
       throw err;
     }
   }
@@ -480,7 +504,15 @@ export class GpuBackend implements KMeansBackend {
     });
   }
 
-  /** Greedy k-means++ (see the header); returns k x d4 padded centroids. */
+  /**
+   * Greedy k-means++ (see the header); returns k x d4 padded centroids.
+   *
+   * Each scoring pass also stores every candidate's new D^2 row on the GPU, so keeping a
+   * candidate is a buffer copy, not another kernel. When all those rows are small
+   * (<= KPP_READ_ALL_BYTES) they come back with the partial sums: one round trip per centre;
+   * otherwise the kept row comes back by itself (a second, copy-only round trip). Where the rows
+   * would not fit one binding, D^2 is updated in place by the same kernel instead.
+   */
   private async kmeansPlusPlus(
     x: Matrix,
     up: Uploaded,
@@ -498,33 +530,39 @@ export class GpuBackend implements KMeansBackend {
     const chunks = up.rows.chunks;
     const blocksPer = chunks.map((c) => Math.ceil(c.rows / KPP_ROWS_PER_GROUP));
     const blocks = blocksPer.reduce((a, b) => a + b, 0);
+    const rowsBytes = trials * n * 4;
+    const store =
+      rowsBytes <= Math.min(this.maxChunkBytes, this.gpu.limits.maxStorageBufferBindingSize);
+    const readAll = store && rowsBytes <= KPP_READ_ALL_BYTES;
 
     const d2 = storageBuffer(dev, n * 4, 'kpp D2');
+    const newD2 = storageBuffer(dev, store ? rowsBytes : 16, 'kpp candidate D2 rows');
     const partials = storageBuffer(dev, KPP_MAX_CANDIDATES * blocks * 4, 'kpp partials');
     const cand = storageBuffer(dev, KPP_MAX_CANDIDATES * stride * 4, 'kpp candidates');
-    const stageD2 = dev.createBuffer({
+    const stageRows = dev.createBuffer({
       label: 'kpp D2 staging',
-      size: Math.max(16, n * 4),
+      size: Math.max(16, readAll ? rowsBytes : n * 4),
       usage: GPUBufferUsage.MAP_READ | COPY_DST,
     });
     const stageP = dev.createBuffer({
       label: 'kpp partials staging',
-      size: Math.max(16, KPP_MAX_CANDIDATES * blocks * 4),
+      size: Math.max(16, trials * blocks * 4),
       usage: GPUBufferUsage.MAP_READ | COPY_DST,
     });
-    const params = chunks.map(() =>
-      dev.createBuffer({ label: 'kpp params', size: 32, usage: GPUBufferUsage.UNIFORM | COPY_DST }),
+    const batches = Math.ceil(trials / KPP_MAX_CANDIDATES);
+    const params = Array.from({ length: batches * chunks.length }, () =>
+      dev.createBuffer({ label: 'kpp params', size: 48, usage: GPUBufferUsage.UNIFORM | COPY_DST }),
     );
-    const binds = chunks.map((c, i) =>
+    const binds = params.map((u, i) =>
       bindGroup(
         dev,
         this.kernels.kmeanspp,
-        { 0: params[i], 1: c.buffer, 2: cand, 3: d2, 4: partials },
+        { 0: u, 1: chunks[i % chunks.length].buffer, 2: cand, 3: d2, 4: partials, 5: newD2 },
         'kpp',
       ),
     );
     const candRows = new Float32Array(KPP_MAX_CANDIDATES * stride);
-    const setCandidates = (idx: ArrayLike<number>, count: number, from = 0): void => {
+    const setCandidates = (idx: ArrayLike<number>, from: number, count: number): void => {
       candRows.fill(0);
       for (let t = 0; t < count; t++) {
         const i = idx[from + t];
@@ -532,37 +570,77 @@ export class GpuBackend implements KMeansBackend {
       }
       dev.queue.writeBuffer(cand, 0, candRows);
     };
-    /** One pass over all chunks: mode 0 scores `nc` candidates, 1/2 update D2 with candidate 0. */
-    const encodePass = (enc: GPUCommandEncoder, nc: number, mode: number): void => {
-      let blockBase = 0;
-      const pass = enc.beginComputePass({ label: 'kpp' });
-      pass.setPipeline(this.kernels.kmeanspp);
-      chunks.forEach((c, i) => {
-        const g = this.grid(blocksPer[i]);
-        dev.queue.writeBuffer(
-          params[i],
-          0,
-          new Uint32Array([c.rows, c.rowStart, d4, nc, mode, blockBase, blocks, g.x]),
-        );
-        pass.setBindGroup(0, binds[i]);
-        pass.dispatchWorkgroups(g.x, g.y);
-        blockBase += blocksPer[i];
-      });
-      pass.end();
+    /**
+     * Scores candidates idx[0..count) against D^2 (or against nothing when `fresh`). Partials go
+     * to `partials` as [candidate][block]; one pass per batch of 16 over all chunks. Candidate
+     * rows are written per batch, so each batch is its own submit.
+     */
+    const score = (
+      enc: GPUCommandEncoder,
+      idx: ArrayLike<number>,
+      count: number,
+      fresh: boolean,
+      update: boolean,
+    ): GPUCommandEncoder => {
+      let e = enc;
+      for (let bt = 0; bt < Math.ceil(count / KPP_MAX_CANDIDATES); bt++) {
+        const t0 = bt * KPP_MAX_CANDIDATES;
+        const nc = Math.min(KPP_MAX_CANDIDATES, count - t0);
+        if (bt > 0) {
+          dev.queue.submit([e.finish()]);
+          e = dev.createCommandEncoder({ label: 'kpp' });
+        }
+        setCandidates(idx, t0, nc);
+        const pass = e.beginComputePass({ label: 'kpp' });
+        pass.setPipeline(this.kernels.kmeanspp);
+        let blockBase = 0;
+        chunks.forEach((c, i) => {
+          const g = this.grid(blocksPer[i]);
+          const slot = bt * chunks.length + i;
+          dev.queue.writeBuffer(
+            params[slot],
+            0,
+            new Uint32Array([
+              c.rows,
+              c.rowStart,
+              d4,
+              nc,
+              fresh ? 1 : 0,
+              store ? 1 : 0,
+              update ? 1 : 0,
+              blockBase,
+              blocks,
+              t0,
+              n,
+              g.x,
+            ]),
+          );
+          pass.setBindGroup(0, binds[slot]);
+          pass.dispatchWorkgroups(g.x, g.y);
+          blockBase += blocksPer[i];
+        });
+        pass.end();
+        // partials of this batch -> staging rows [t0, t0 + nc)
+        e.copyBufferToBuffer(partials, 0, stageP, t0 * blocks * 4, nc * blocks * 4);
+      }
+      return e;
     };
-    const readD2 = async (pot: Float64Array): Promise<void> => {
-      await this.sync(stageD2.mapAsync(GPUMapMode.READ, 0, n * 4));
-      const v = new Float32Array(stageD2.getMappedRange(0, n * 4));
+    const potentials = async (count: number, out: Float64Array): Promise<void> => {
+      await this.sync(stageP.mapAsync(GPUMapMode.READ, 0, count * blocks * 4));
+      const p = new Float32Array(stageP.getMappedRange(0, count * blocks * 4));
+      for (let t = 0; t < count; t++) {
+        let s = 0;
+        for (let b = 0; b < blocks; b++) s += p[t * blocks + b];
+        out[t] = s;
+      }
+      stageP.unmap();
+    };
+    /** pot <- staged row `row` (as float64, like the CPU's potential array). */
+    const readRow = async (row: number, pot: Float64Array): Promise<void> => {
+      await this.sync(stageRows.mapAsync(GPUMapMode.READ, row * n * 4, n * 4));
+      const v = new Float32Array(stageRows.getMappedRange(row * n * 4, n * 4));
       for (let i = 0; i < n; i++) pot[i] = v[i];
-      stageD2.unmap();
-    };
-    const updateD2 = async (row: number, mode: 1 | 2, pot: Float64Array): Promise<void> => {
-      setCandidates([row], 1);
-      const enc = dev.createCommandEncoder({ label: 'kpp update' });
-      encodePass(enc, 1, mode);
-      enc.copyBufferToBuffer(d2, 0, stageD2, 0, n * 4);
-      dev.queue.submit([enc.finish()]);
-      await readD2(pot);
+      stageRows.unmap();
     };
 
     try {
@@ -572,7 +650,22 @@ export class GpuBackend implements KMeansBackend {
       const candPot = new Float64Array(trials);
       const first = rng.int(n);
       centroids.set(x.data.subarray(first * d, first * d + d), 0);
-      await updateD2(first, 2, pot);
+      /** GPU-side: D2 <- row `t` of newD2 (the kept candidate). */
+      let adopt = -1;
+      {
+        let enc = dev.createCommandEncoder({ label: 'kpp first centre' });
+        enc = score(enc, [first], 1, true, !store);
+        if (store) {
+          enc.copyBufferToBuffer(newD2, 0, d2, 0, n * 4);
+          enc.copyBufferToBuffer(newD2, 0, stageRows, 0, n * 4);
+        } else {
+          enc.copyBufferToBuffer(d2, 0, stageRows, 0, n * 4);
+        }
+        dev.queue.submit([enc.finish()]);
+        await readRow(0, pot);
+        // Drain the first centre's partials so stageP is free.
+        await potentials(1, candPot);
+      }
       for (let c = 1; c < k; c++) {
         throwIfAborted(signal);
         let total = 0;
@@ -584,35 +677,42 @@ export class GpuBackend implements KMeansBackend {
           // Every remaining row coincides with a centre: any row is as good as another.
           candIdx[t] = total > 0 ? searchPrefix(prefix, rng.next() * total) : rng.int(n);
         }
-        for (let t0 = 0; t0 < trials; t0 += KPP_MAX_CANDIDATES) {
-          const nc = Math.min(KPP_MAX_CANDIDATES, trials - t0);
-          setCandidates(candIdx, nc, t0);
-          const enc = dev.createCommandEncoder({ label: 'kpp score' });
-          encodePass(enc, nc, 0);
-          enc.copyBufferToBuffer(partials, 0, stageP, 0, nc * blocks * 4);
-          dev.queue.submit([enc.finish()]);
-          await this.sync(stageP.mapAsync(GPUMapMode.READ, 0, nc * blocks * 4));
-          const p = new Float32Array(stageP.getMappedRange(0, nc * blocks * 4));
-          for (let t = 0; t < nc; t++) {
-            let s = 0;
-            for (let b = 0; b < blocks; b++) s += p[t * blocks + b];
-            candPot[t0 + t] = s;
-          }
-          stageP.unmap();
-        }
+        let enc = dev.createCommandEncoder({ label: 'kpp score' });
+        if (adopt >= 0) enc.copyBufferToBuffer(newD2, adopt * n * 4, d2, 0, n * 4);
+        enc = score(enc, candIdx, trials, false, false);
+        if (readAll) enc.copyBufferToBuffer(newD2, 0, stageRows, 0, rowsBytes);
+        dev.queue.submit([enc.finish()]);
+        await potentials(trials, candPot);
         let bestT = 0;
         for (let t = 1; t < trials; t++) if (candPot[t] < candPot[bestT]) bestT = t;
         const chosen = candIdx[bestT];
         centroids.set(x.data.subarray(chosen * d, chosen * d + d), c * stride);
-        // The last centre needs no D^2 update.
-        if (c + 1 < k) await updateD2(chosen, 1, pot);
+        if (c + 1 === k) break; // the last centre needs no D^2
+        if (readAll) {
+          await readRow(bestT, pot);
+          adopt = bestT;
+        } else if (store) {
+          const e = dev.createCommandEncoder({ label: 'kpp keep' });
+          e.copyBufferToBuffer(newD2, bestT * n * 4, d2, 0, n * 4);
+          e.copyBufferToBuffer(newD2, bestT * n * 4, stageRows, 0, n * 4);
+          dev.queue.submit([e.finish()]);
+          await readRow(0, pot);
+        } else {
+          let e = dev.createCommandEncoder({ label: 'kpp update' });
+          e = score(e, [chosen], 1, false, true);
+          e.copyBufferToBuffer(d2, 0, stageRows, 0, n * 4);
+          dev.queue.submit([e.finish()]);
+          await readRow(0, pot);
+          await potentials(1, candPot);
+        }
       }
       return centroids;
     } finally {
       d2.destroy();
+      newD2.destroy();
       partials.destroy();
       cand.destroy();
-      stageD2.destroy();
+      stageRows.destroy();
       stageP.destroy();
       for (const p of params) p.destroy();
     }
@@ -734,6 +834,54 @@ export class GpuBackend implements KMeansBackend {
       sort.destroy();
       objPartials.destroy();
     }
+  }
+
+  private async runClusterMeans(
+    x: Matrix,
+    labelsIn: Int32Array,
+    previous: Matrix,
+  ): Promise<Matrix> {
+    const n = x.rows;
+    const k = previous.rows;
+    if (previous.cols !== x.cols) {
+      throw new RangeError(
+        `dimension mismatch: rows have ${x.cols} columns, centroids ${previous.cols}`,
+      );
+    }
+    if (labelsIn.length !== n) throw new RangeError(`need ${n} labels, got ${labelsIn.length}`);
+    if (k === 0 || n === 0) return { data: previous.data.slice(), rows: k, cols: x.cols };
+    for (let i = 0; i < n; i++) {
+      if (!(labelsIn[i] >= 0 && labelsIn[i] < k)) {
+        throw new RangeError(`label ${labelsIn[i]} of row ${i} is outside [0, ${k})`);
+      }
+    }
+    const dev = this.device;
+    return withErrorScopes(dev, `cluster means (${n} rows, ${k} clusters)`, async () => {
+      const up = this.upload(x);
+      const d4 = up.rows.d4;
+      this.checkBinding(2 * k * d4 * 16, `the running sums of ${k} centroids`);
+      const cent = storageBuffer(dev, k * d4 * 16, 'centroids', padded(previous, d4));
+      const labels = storageBuffer(dev, n * 4, 'labels', labelsIn);
+      const acc = storageBuffer(dev, up.rows.chunks.length > 1 ? 2 * k * d4 * 16 : 32, 'sums');
+      const sort = this.sortDispatches(n, k, labels);
+      try {
+        const enc = dev.createCommandEncoder({ label: 'cluster means' });
+        const pass = enc.beginComputePass();
+        encode(pass, [
+          ...sort.list,
+          ...this.updateDispatches(up, k, sort.perm, sort.offsets, acc, cent),
+        ]);
+        pass.end();
+        dev.queue.submit([enc.finish()]);
+        const c = await this.readInto(cent, (b) => new Float32Array(b), k * d4 * 16);
+        return { data: unpadded(c, k, x.cols, d4), rows: k, cols: x.cols };
+      } finally {
+        cent.destroy();
+        labels.destroy();
+        acc.destroy();
+        sort.destroy();
+      }
+    });
   }
 
   private async runSelectClosest(

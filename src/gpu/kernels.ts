@@ -68,14 +68,40 @@ export interface GpuKernels {
   readonly blockSum: GPUComputePipeline;
 }
 
+/**
+ * Compiled kernels per device and configuration: compiling all of them takes seconds on
+ * SwiftShader (LLVM), so backends sharing a device share them.
+ */
+const compiled = new WeakMap<GPUDevice, Map<string, Promise<GpuKernels>>>();
+
 /** Compiles every kernel; throws GpuValidationError with the compiler's message on failure. */
-export async function compileKernels(
+export function compileKernels(
   gpu: GpuContext,
   assignKernel: AssignKernel = 'tiled',
   tuning?: AssignTuning,
 ): Promise<GpuKernels> {
-  const device = gpu.device;
   const t = tuning ?? (gpu.isFallback ? FALLBACK_ASSIGN_TUNING : HARDWARE_ASSIGN_TUNING);
+  const key = `${assignKernel}:${t.workgroup}:${t.td4}`;
+  let perDevice = compiled.get(gpu.device);
+  if (!perDevice) {
+    perDevice = new Map();
+    compiled.set(gpu.device, perDevice);
+  }
+  let p = perDevice.get(key);
+  if (!p) {
+    p = compile(gpu.device, assignKernel, t);
+    // A failed compile is not cached: the next attempt reports the error again.
+    p.catch(() => perDevice.delete(key));
+    perDevice.set(key, p);
+  }
+  return p;
+}
+
+async function compile(
+  device: GPUDevice,
+  assignKernel: AssignKernel,
+  t: AssignTuning,
+): Promise<GpuKernels> {
   const assign =
     assignKernel === 'tiled'
       ? computePipeline(device, 'assign-tiled', assignTiledSrc, 'main', {
