@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium.ts';
+import { strataServiceWorker } from './src/sw/vite-plugin.ts';
 
 /** Cross-origin isolation: SharedArrayBuffer for multi-threaded wasm (ORT and the CPU k-means). */
 const isolation = {
@@ -12,7 +13,8 @@ const isolation = {
 export default defineConfig({
   // Relative base: the built folder works from any static host and any sub-path.
   base: './',
-  plugins: [svelte()],
+  // The service worker (sw.js: offline + cross-origin isolation on any host) and the CSP: builds only.
+  plugins: [svelte(), strataServiceWorker()],
   worker: { format: 'es' },
   server: { headers: isolation },
   preview: { headers: isolation },
