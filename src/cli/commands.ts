@@ -5,5 +5,11 @@
 import type { CliCommand } from './command.ts';
 import { curateCommand } from './curate.ts';
 import { toyCommand } from './toy.ts';
+import { exportJobCommand, importCommand } from '../interop/cli.ts';
 
-export const commands: readonly CliCommand[] = [curateCommand, toyCommand];
+export const commands: readonly CliCommand[] = [
+  curateCommand,
+  toyCommand,
+  exportJobCommand,
+  importCommand,
+];

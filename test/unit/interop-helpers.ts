@@ -16,6 +16,10 @@ export const PYTHON = process.env.STRATA_PYTHON ?? '/usr/bin/python3';
 export const HAVE_NUMPY =
   spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 
+/** True when that python also has PyYAML (the reference launcher's YAML loader). */
+export const HAVE_PYYAML =
+  HAVE_NUMPY && spawnSync(PYTHON, ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
+
 /** Runs python code with arguments; throws with its stderr when it fails. */
 export function python(code: string, ...args: string[]): string {
   const r = spawnSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -24,9 +28,9 @@ export function python(code: string, ...args: string[]): string {
 }
 
 /** Runs one of scripts/fixtures/*.py into a fresh temporary directory and returns it. */
-export function runFixtureScript(script: string): string {
+export function runFixtureScript(script: string, ...args: string[]): string {
   const out = mkdtempSync(join(tmpdir(), 'strata-interop-'));
-  const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'fixtures', script), out], {
+  const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'fixtures', script), out, ...args], {
     encoding: 'utf8',
     timeout: 120_000,
   });
