@@ -36,6 +36,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
+          // A hub-like HTTP server on another origin for the remote model-loading tests.
+          globalSetup: ['test/browser/setup-hub.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,
