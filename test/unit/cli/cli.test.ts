@@ -1,0 +1,258 @@
+/**
+ * The `strata` command line, run as people run it: a child process of bin/strata.mjs.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNpy, writeNpy } from '../../../src/core/npy.ts';
+import { Rng } from '../../../src/core/rng.ts';
+
+const BIN = join(import.meta.dirname, '../../../bin/strata.mjs');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function strata(args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Splits a POSIX shell command made of plain and single-quoted words. */
+function shellSplit(cmd: string): string[] {
+  const words: string[] = [];
+  for (const m of cmd.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)) {
+    words.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]);
+  }
+  return words;
+}
+
+let dir: string;
+const file = (name: string): string => join(dir, name);
+
+/** 600 rows x 8 dims in 4 blobs of 400 / 120 / 60 / 20. */
+function pool(): Float32Array {
+  const rng = new Rng(1);
+  const data = new Float32Array(600 * 8);
+  let i = 0;
+  [400, 120, 60, 20].forEach((size, b) => {
+    for (let r = 0; r < size; r++, i++) {
+      for (let j = 0; j < 8; j++) data[i * 8 + j] = (j === b ? 8 : 0) + rng.normal();
+    }
+  });
+  return data;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
+  const data = pool();
+  writeFileSync(file('pool.npy'), writeNpy(data, [600, 8]));
+  writeFileSync(file('pool64.npy'), writeNpy(Float64Array.from(data), [600, 8]));
+  writeFileSync(file('flat.npy'), writeNpy(data, [4800]));
+  writeFileSync(file('ints.npy'), writeNpy(new Int32Array(12), [3, 4]));
+  const nan = data.slice();
+  nan[37 * 8 + 2] = NaN;
+  writeFileSync(file('nan.npy'), writeNpy(nan, [600, 8]));
+  writeFileSync(file('garbage.npy'), 'this is not a numpy file at all');
+  writeFileSync(file('short.npy'), writeNpy(data, [600, 8]).subarray(0, 1000));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('strata CLI', () => {
+  it('prints help and rejects unknown commands and flags', async () => {
+    const [help, curateHelp, unknown, badFlag] = await Promise.all([
+      strata(['--help']),
+      strata(['curate', '--help']),
+      strata(['frobnicate']),
+      strata(['toy', '--sed', '3']),
+    ]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/curate .*\n.*toy/s);
+    expect(curateHelp.code).toBe(0);
+    expect(curateHelp.stdout).toMatch(/--embeddings X.npy --target N --out DIR/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/toy: Unknown option '--sed'/);
+  });
+
+  it('gives one-line errors, exit 2, for bad input', async () => {
+    const out = file('never');
+    const cases: [string[], RegExp][] = [
+      [
+        ['--embeddings', file('missing.npy'), '--target', '10'],
+        /embeddings file '.*missing.npy' does not exist/,
+      ],
+      [['--embeddings', file('garbage.npy'), '--target', '10'], /not a .npy file \(bad magic/],
+      [['--embeddings', file('short.npy'), '--target', '10'], /truncated .npy data/],
+      [
+        ['--embeddings', file('flat.npy'), '--target', '10'],
+        /must be a 2-D array .* shape \(4800\)/,
+      ],
+      [['--embeddings', file('ints.npy'), '--target', '10'], /float32 or float64; .* holds int32/],
+      [
+        ['--embeddings', file('nan.npy'), '--target', '10'],
+        /embeddings row 37 has a non-finite value \(NaN at column 2\)/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target', '0'],
+        /--target must be a positive integer, got '0'/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target=-5'],
+        /--target must be a positive integer, got '-5'/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target', '10', '--strategy', 'far'],
+        /--strategy must be one of closest, random; got 'far'/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target', '10', '--clusters', '10,x'],
+        /--clusters must be an integer >= 1, got 'x'/,
+      ],
+      [['--target', '10'], /--embeddings X.npy is required/],
+    ];
+    const results = await Promise.all(
+      cases.map(([args]) => strata(['curate', ...args, '--out', out])),
+    );
+    results.forEach((r, i) => {
+      expect(r.code, cases[i][0].join(' ')).toBe(2);
+      expect(r.stderr).toMatch(cases[i][1]);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('error')).length,
+      ).toBe(1);
+    });
+  });
+
+  it('curates a small pool, writes every file, and run.json reproduces the run', async () => {
+    const out = file('run1');
+    const r = await strata([
+      'curate',
+      '--embeddings',
+      file('pool.npy'),
+      '--target',
+      '100',
+      '--clusters',
+      '40,8',
+      '--resample',
+      '2',
+      '--iters',
+      '5',
+      '--out',
+      out,
+    ]);
+    expect(r.stderr).toMatch(/estimated .* with cpu-js/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/selected 100 of 600 rows/);
+    const sel = parseNpy(readFileSync(join(out, 'selection.npy')));
+    expect(sel.dtype).toBe('int64');
+    expect(sel.shape).toEqual([100]);
+    const ids = Array.from(sel.data as BigInt64Array, Number);
+    expect(new Set(ids).size).toBe(100);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // Balanced: the 400-row blob gets well under its 2/3 share of the pool.
+    expect(ids.filter((i) => i < 400).length).toBeLessThan(55);
+    for (const [t, k, rows] of [
+      [1, 40, 600],
+      [2, 8, 40],
+    ]) {
+      const c = parseNpy(readFileSync(join(out, `level${t}`, 'centroids.npy')));
+      expect(c.dtype).toBe('float32');
+      expect(c.shape).toEqual([k, 8]);
+      const a = parseNpy(readFileSync(join(out, `level${t}`, 'assignment.npy')));
+      expect(a.dtype).toBe('int64');
+      expect(a.shape).toEqual([rows]);
+      expect(Array.from(a.data as BigInt64Array).every((v) => v >= 0n && v < BigInt(k))).toBe(true);
+    }
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.parameters).toMatchObject({
+      target: 100,
+      levels: [
+        { k: 40, sampleSize: 1 },
+        { k: 8, sampleSize: 3 },
+      ],
+      resamplingSteps: 2,
+      nIters: 5,
+      seed: 0,
+      strategy: 'closest',
+      leafStrategy: 'random',
+    });
+    expect(run.backend).toBe('cpu-js');
+    expect(run.input).toMatchObject({ rows: 600, cols: 8, dtype: 'float32' });
+    expect(run.timings.levels.length).toBe(2);
+    expect(run.levels[0].clusterSizes.count).toBe(40);
+    expect(run.versions.node).toBe(process.version);
+
+    // The recorded command, pointed at a new folder, gives the same selection byte for byte.
+    const words = shellSplit(run.command);
+    expect(words.slice(0, 3)).toEqual(['npx', 'strata', 'curate']);
+    const args = words.slice(3);
+    args[args.indexOf('--out') + 1] = file('run2');
+    const again = await strata(['curate', ...args]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(file('run2'), 'selection.npy'))).toEqual(
+      readFileSync(join(out, 'selection.npy')),
+    );
+  });
+
+  it('reads float64, caps k above the row count with a warning, and changes with the seed', async () => {
+    const [capped, seeded] = await Promise.all([
+      strata([
+        'curate',
+        '--embeddings',
+        file('pool64.npy'),
+        '--target',
+        '50',
+        '--clusters',
+        '900,10',
+        '--iters',
+        '3',
+        '--resample',
+        '1',
+        '--out',
+        file('run3'),
+      ]),
+      strata([
+        'curate',
+        '--embeddings',
+        file('pool.npy'),
+        '--target',
+        '100',
+        '--clusters',
+        '40,8',
+        '--resample',
+        '2',
+        '--iters',
+        '5',
+        '--seed',
+        '1',
+        '--out',
+        file('run4'),
+      ]),
+    ]);
+    expect(capped.code).toBe(0);
+    expect(capped.stderr).toMatch(
+      /warning: level 1: k = 900 is more than its 600 input rows; using k = 600/,
+    );
+    expect(parseNpy(readFileSync(join(file('run3'), 'level1', 'centroids.npy'))).shape).toEqual([
+      600, 8,
+    ]);
+    expect(seeded.code).toBe(0);
+    expect(readFileSync(join(file('run4'), 'selection.npy'))).not.toEqual(
+      readFileSync(join(file('run1'), 'selection.npy')),
+    );
+  });
+});
