@@ -1,0 +1,269 @@
+/**
+ * What the cluster worker does, as a plain class (the worker file only exposes it), so it can be
+ * tested without a worker: pick a backend (probe), run the hierarchy on it, stream progress, and
+ * finish on the CPU when the GPU goes away mid-run.
+ *
+ * Backend choice for 'auto':
+ *  - no WebGPU, no adapter, or a device that cannot be had -> CPU (the reason says which);
+ *  - a software fallback adapter (SwiftShader) -> CPU: on this project's 2-core machine every
+ *    WGSL kernel on SwiftShader measured slower than the CPU kernels (see kernels.ts);
+ *  - otherwise a short probe (one assignment pass of PROBE_N x PROBE_D onto PROBE_K centroids on
+ *    each backend, after a warm-up) -> the faster one.
+ * The person can force either; forcing 'webgpu' where there is none runs on the CPU with a notice.
+ *
+ * Device loss or a GPU error mid-run: the levels (and the last step) already finished are kept and
+ * handed to the hierarchy as `resume`; the CPU backend finishes the run, and a notice says so.
+ */
+import { createBestCpuKernel, disposeCpuKernel } from '../cpu/browser.ts';
+import { AbortedError, InputError } from '../core/errors.ts';
+import { hierarchicalKMeans } from '../core/hierarchy.ts';
+import type { HierarchyConfig, HierarchyResume, Level } from '../core/hierarchy.ts';
+import { CpuBackend } from '../core/kmeans.ts';
+import { assertFinite } from '../core/matrix.ts';
+import { Rng } from '../core/rng.ts';
+import type { CpuKernel, KMeansBackend, Matrix } from '../core/types.ts';
+import type {
+  ClusterCallbacks,
+  ClusterWorkerApi,
+  ProbeResult,
+  RunOptions,
+  RunOutcome,
+} from '../workers/cluster-api.ts';
+import { acquireGpu } from './device.ts';
+import { GpuBackend, GpuDeviceLostError, GpuValidationError } from './gpu-backend.ts';
+
+/**
+ * Probe size: 2 * 8192 * 128 * 64 = 134 MFLOP per pass, ~30 ms for the plain-JS kernel
+ * (4.5 GFLOP/s) and well under that on any real GPU: long enough to time, short enough to run
+ * before every session.
+ */
+const PROBE_N = 8192;
+const PROBE_D = 64;
+const PROBE_K = 128;
+
+export interface ClusterRunnerOptions {
+  /** how to get the GPU backend (tests pass one whose device they control) */
+  readonly makeGpu?: () => Promise<GpuBackend>;
+}
+
+export class ClusterRunner implements ClusterWorkerApi {
+  private readonly makeGpu: () => Promise<GpuBackend>;
+  private cpuKernel?: Promise<{ kernel: CpuKernel; reason: string }>;
+  private gpu?: Promise<GpuBackend>;
+  private probed?: Promise<ProbeResult>;
+  private controller?: AbortController;
+
+  constructor(opts: ClusterRunnerOptions = {}) {
+    this.makeGpu = opts.makeGpu ?? (() => GpuBackend.create());
+  }
+
+  /** The CPU backend (the WebAssembly kernel where it loads, else plain JS). */
+  private async cpuBackend(): Promise<{ backend: CpuBackend; kernelReason: string }> {
+    this.cpuKernel ??= createBestCpuKernel();
+    const k = await this.cpuKernel;
+    return { backend: new CpuBackend(k.kernel), kernelReason: k.reason };
+  }
+
+  /** A GPU backend, or the reason there is none (never throws for a missing GPU). */
+  private async gpuBackend(): Promise<GpuBackend | string> {
+    if (!this.gpu) {
+      this.gpu = this.makeGpu();
+      // A failed attempt is retried next time (a driver may come back).
+      this.gpu.catch(() => (this.gpu = undefined));
+    }
+    try {
+      const b = await this.gpu;
+      if (b.gpu.isLost()) {
+        this.gpu = undefined;
+        return this.gpuBackend();
+      }
+      return b;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  probe(): Promise<ProbeResult> {
+    this.probed ??= this.runProbe();
+    return this.probed;
+  }
+
+  private async runProbe(): Promise<ProbeResult> {
+    const cpu = await this.cpuBackend();
+    const cpuKernel = cpu.backend.kernel.name;
+    const got = await acquireGpu();
+    if (!got.ok) return { backend: 'cpu', reason: got.message, cpuKernel };
+    const adapter = got.gpu.label;
+    const isFallbackAdapter = got.gpu.isFallback;
+    // acquireGpu gave a probe-only device; the backend keeps its own.
+    got.gpu.device.destroy();
+    if (isFallbackAdapter) {
+      return {
+        backend: 'cpu',
+        reason: `WebGPU runs on a software fallback adapter (${adapter}), which is slower than the CPU kernel; clustering runs on the CPU.`,
+        adapter,
+        isFallbackAdapter,
+        cpuKernel,
+      };
+    }
+    const gpu = await this.gpuBackend();
+    if (typeof gpu === 'string') {
+      return { backend: 'cpu', reason: gpu, adapter, isFallbackAdapter, cpuKernel };
+    }
+    const rng = new Rng(0x5eed);
+    const x: Matrix = {
+      data: Float32Array.from({ length: PROBE_N * PROBE_D }, () => rng.normal()),
+      rows: PROBE_N,
+      cols: PROBE_D,
+    };
+    const c: Matrix = {
+      data: x.data.slice(0, PROBE_K * PROBE_D),
+      rows: PROBE_K,
+      cols: PROBE_D,
+    };
+    const flops = 2 * PROBE_N * PROBE_K * PROBE_D;
+    const time = async (b: KMeansBackend): Promise<number> => {
+      await b.assign(x, c); // warm-up: compile, upload, caches
+      const t0 = performance.now();
+      await b.assign(x, c);
+      return flops / Math.max(1e-6, (performance.now() - t0) / 1000);
+    };
+    let gpuFlopsPerSecond: number;
+    try {
+      gpuFlopsPerSecond = await time(gpu);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return {
+        backend: 'cpu',
+        reason: `The WebGPU probe failed (${why}); clustering runs on the CPU.`,
+        adapter,
+        isFallbackAdapter,
+        cpuKernel,
+      };
+    }
+    const cpuFlopsPerSecond = await time(cpu.backend);
+    const g = (v: number) => `${(v / 1e9).toFixed(1)} GFLOP/s`;
+    const faster = gpuFlopsPerSecond > cpuFlopsPerSecond;
+    return {
+      backend: faster ? 'webgpu' : 'cpu',
+      reason: faster
+        ? `WebGPU (${adapter}) measured ${g(gpuFlopsPerSecond)} against ${g(cpuFlopsPerSecond)} on the CPU.`
+        : `The CPU kernel measured ${g(cpuFlopsPerSecond)} against ${g(gpuFlopsPerSecond)} for WebGPU (${adapter}); clustering runs on the CPU.`,
+      adapter,
+      isFallbackAdapter,
+      gpuFlopsPerSecond,
+      cpuFlopsPerSecond,
+      cpuKernel,
+    };
+  }
+
+  cancel(): void {
+    this.controller?.abort();
+  }
+
+  async runHierarchy(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    config: HierarchyConfig & { readonly resume?: HierarchyResume },
+    options: RunOptions,
+    callbacks: ClusterCallbacks,
+  ): Promise<RunOutcome> {
+    if (!(x instanceof Float32Array)) throw new InputError('the rows must be a Float32Array');
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
+      throw new InputError(`a matrix needs at least one row and one column, got ${rows} x ${cols}`);
+    }
+    if (x.length !== rows * cols) {
+      throw new InputError(`${rows} x ${cols} rows need ${rows * cols} values, got ${x.length}`);
+    }
+    const matrix: Matrix = { data: x, rows, cols };
+    assertFinite(matrix, 'embedding');
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const signal = controller.signal;
+    const notice = (m: string): void => void callbacks.onNotice?.(m);
+
+    // Which backend.
+    let backend: KMeansBackend;
+    let reason: string;
+    const choice = options.backend;
+    if (choice === 'cpu') {
+      const cpu = await this.cpuBackend();
+      backend = cpu.backend;
+      reason = `CPU chosen in the settings (${cpu.kernelReason}).`;
+    } else {
+      const probe = choice === 'auto' ? await this.probe() : undefined;
+      if (probe && probe.backend === 'cpu') {
+        backend = (await this.cpuBackend()).backend;
+        reason = probe.reason;
+      } else {
+        const gpu = await this.gpuBackend();
+        if (typeof gpu === 'string') {
+          backend = (await this.cpuBackend()).backend;
+          reason = `WebGPU was requested but is not available: ${gpu}`;
+        } else {
+          backend = gpu;
+          reason = probe ? probe.reason : `WebGPU chosen in the settings (${gpu.adapter}).`;
+        }
+      }
+    }
+    const describe = (b: KMeansBackend): string =>
+      b instanceof GpuBackend ? `webgpu (${b.adapter})` : b.name;
+    notice(`Clustering on ${describe(backend)}: ${reason}`);
+
+    // What is finished, so a fallback resumes instead of starting over.
+    const resume = options.resume ?? config.resume;
+    const levels: Level[] = resume ? resume.levels.slice() : [];
+    let lastStep = resume?.partial;
+    const hooks = {
+      signal,
+      onProgress: (p: Parameters<NonNullable<ClusterCallbacks['onProgress']>>[0]) =>
+        void callbacks.onProgress?.(p),
+      onWarning: notice,
+      onStep: async (level: number, step: number, centroids: Matrix) => {
+        lastStep = { level, step, centroids };
+        await callbacks.onStep?.(level, step, centroids);
+      },
+      onLevel: async (index: number, level: Level) => {
+        levels[index] = level;
+        await callbacks.onLevel?.(index, level);
+      },
+    };
+    const { resume: _drop, ...plainConfig } = config;
+    let fellBackToCpu = false;
+    try {
+      await hierarchicalKMeans(matrix, plainConfig, backend, { ...hooks, resume });
+    } catch (err) {
+      if (signal.aborted) throw new AbortedError('clustering was cancelled');
+      if (!(err instanceof GpuDeviceLostError || err instanceof GpuValidationError)) throw err;
+      if (!(backend instanceof GpuBackend)) throw err;
+      // Finish on the CPU from what is done; drop the broken GPU backend for later runs.
+      this.gpu = undefined;
+      fellBackToCpu = true;
+      const cpu = (await this.cpuBackend()).backend;
+      const done = levels.length;
+      const partial = lastStep && lastStep.level === done ? lastStep : undefined;
+      notice(
+        `The GPU stopped (${err.message}); finishing on the CPU (${cpu.name}) from ${done} finished level(s)${partial ? ` and step ${partial.step} of level ${done + 1}` : ''}.`,
+      );
+      backend = cpu;
+      await hierarchicalKMeans(matrix, plainConfig, cpu, {
+        ...hooks,
+        resume: { levels: levels.slice(), partial },
+      });
+    } finally {
+      if (this.controller === controller) this.controller = undefined;
+    }
+    return { backend: describe(backend), reason, fellBackToCpu, levels: levels.length };
+  }
+
+  /** Frees GPU buffers and the CPU kernel's workers. */
+  async dispose(): Promise<void> {
+    const gpu = this.gpu;
+    this.gpu = undefined;
+    if (gpu) (await gpu.catch(() => undefined))?.dispose();
+    if (this.cpuKernel) disposeCpuKernel((await this.cpuKernel).kernel);
+    this.cpuKernel = undefined;
+  }
+}
