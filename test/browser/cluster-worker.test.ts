@@ -194,12 +194,19 @@ describe('cluster worker', () => {
         3,
         config,
         { backend: 'cpu' },
-        Comlink.proxy({}),
+        Comlink.proxy({ onNotice: () => undefined }),
       ),
     ).rejects.toThrow(/2 x 3 rows need 6 values, got 5/);
     const bad = new Float32Array([1, 2, Number.NaN, 4]);
     await expect(
-      worker.api.runHierarchy(bad, 2, 2, config, { backend: 'cpu' }, Comlink.proxy({})),
+      worker.api.runHierarchy(
+        bad,
+        2,
+        2,
+        config,
+        { backend: 'cpu' },
+        Comlink.proxy({ onNotice: () => undefined }),
+      ),
     ).rejects.toThrow(/row 1 has a non-finite value/);
   });
 });
