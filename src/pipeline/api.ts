@@ -8,6 +8,8 @@
  * worker; database writes are split into small transactions so no write is a long task.
  */
 
+import type { ModelSpec } from '../embed/models';
+
 /* ------------------------------------------------------------------------------------------ */
 /* Identifiers                                                                                */
 /* ------------------------------------------------------------------------------------------ */
@@ -47,6 +49,8 @@ export interface DatasetInfo {
   /** extensions filter used at ingest (lower case, no dot); empty = every supported image type */
   readonly include: readonly string[];
   readonly exclude: readonly string[];
+  /** false while an ingest is still adding items (or was interrupted before it finished) */
+  readonly complete: boolean;
 }
 
 export interface ItemInfo {
@@ -98,6 +102,8 @@ export type IngestSource =
   /** files with explicit relative paths, e.g. from loadDemoFiles(); paths.length === files.length */
   | { readonly kind: 'files'; readonly files: readonly File[]; readonly paths: readonly string[] }
   | { readonly kind: 'directoryHandle'; readonly handle: FileSystemDirectoryHandle }
+  /** entries already taken from a DataTransfer (webkitGetAsEntry) or another entry source */
+  | { readonly kind: 'entries'; readonly entries: readonly FileSystemEntry[] }
   | { readonly kind: 'precomputed'; readonly npy: File; readonly ids?: File };
 
 export interface IngestOptions {
@@ -134,6 +140,8 @@ export type LeafStrategy = 'random' | 'closest' | 'furthest';
 export interface RunSettings {
   /** embedding model id from MODEL_CATALOGUE ('precomputed' for .npy datasets) */
   readonly model: string;
+  /** the person's own model ("use my own .onnx"); used when its id equals `model` */
+  readonly customModel?: ModelSpec;
   /** onnxruntime-web execution provider */
   readonly provider: ProviderChoice;
   /** images per inference batch */
@@ -161,6 +169,7 @@ export interface RunSettings {
 export const SETTING_HELP: Readonly<Record<keyof RunSettings, string>> = {
   model: 'The network that turns each image into a vector; similar images get nearby vectors.',
   provider: 'Where the model runs: WebGPU on the graphics card, or WebAssembly on the processor.',
+  customModel: 'Your own ONNX model: its input size, normalisation and output name.',
   batchSize: 'Images embedded together; larger batches are faster until memory runs short.',
   normalisation:
     'Centre and scale every vector to length 1 so distances compare directions (cosine).',
@@ -397,20 +406,7 @@ export interface ExportProgress {
   readonly bytes: number;
 }
 
-/** Thrown when the browser refuses to store more; the failed write left nothing behind. */
-export class StorageFullError extends Error {
-  override readonly name = 'StorageFullError';
-}
-
-/** Thrown by a run that was cancelled with `cancel`. */
-export class CancelledError extends Error {
-  override readonly name = 'CancelledError';
-}
-
-/** A person's mistake (bad file, impossible setting): show `message` as it is, no stack trace. */
-export class UserInputError extends Error {
-  override readonly name = 'UserInputError';
-}
+export { CancelledError, StorageFullError, UserInputError } from './errors';
 
 /* ------------------------------------------------------------------------------------------ */
 /* Workspace                                                                                  */
@@ -495,12 +491,12 @@ export interface WorkspaceApi {
   getRun(runId: RunId): Promise<RunInfo | undefined>;
   deleteRun(runId: RunId): Promise<void>;
   /**
-   * Redo only the sample stage with another target / leaf strategy / seed (cheap; keeps the
-   * hierarchy). Returns the updated run.
+   * Redo only the sample stage with another target or leaf strategy (cheap: the hierarchy is
+   * kept; the seed stays the run's, which the hierarchy was computed with). Returns the run.
    */
   resample(
     runId: RunId,
-    change: Partial<Pick<RunSettings, 'target' | 'leafStrategy' | 'seed'>>,
+    change: Partial<Pick<RunSettings, 'target' | 'leafStrategy'>>,
   ): Promise<RunInfo>;
 
   /* ---- explore (finished or partly finished runs) ---- */

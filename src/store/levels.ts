@@ -2,7 +2,7 @@
  * Hierarchy levels and resampling steps of a run. Each level (or step) is written in one
  * transaction together with its chunks, so after a crash a level is either whole or absent.
  */
-import { readF32, readI32, write, type Db } from './db';
+import { readF32, readI32, write, type Db, type Writer } from './db';
 import type { LevelRecord, StepRecord } from './schema';
 
 /** A level as the pipeline hands it over and reads it back. */
@@ -50,9 +50,19 @@ export function unpackClusters(members: Int32Array, offsets: Int32Array): Int32A
   return out;
 }
 
-export async function putLevel(db: Db, runId: string, l: LevelData): Promise<void> {
+/**
+ * Store a level. `also` adds more writes to the same transaction (the run record with its
+ * counters), so what the run says it computed and what is stored never disagree.
+ */
+export async function putLevel(
+  db: Db,
+  runId: string,
+  l: LevelData,
+  also?: (w: Writer) => void,
+): Promise<void> {
   const base = `${runId}/L${l.level}/`;
-  await write(db, ['levels', 'chunks'], `level ${l.level} of the run`, (w) => {
+  await write(db, ['levels', 'chunks', 'runs'], `level ${l.level} of the run`, (w) => {
+    also?.(w);
     const rec: LevelRecord = {
       runId,
       level: l.level,
@@ -69,10 +79,15 @@ export async function putLevel(db: Db, runId: string, l: LevelData): Promise<voi
   });
 }
 
+/**
+ * One level, read back whole. `centroids: false` skips the centroids (the biggest part: k x d
+ * floats), which exploring and sampling never need.
+ */
 export async function getLevel(
   db: Db,
   runId: string,
   level: number,
+  opts: { centroids?: boolean } = {},
 ): Promise<LevelData | undefined> {
   const rec = await db.get('levels', [runId, level]);
   if (!rec) return undefined;
@@ -81,7 +96,7 @@ export async function getLevel(
     k: rec.k,
     cols: rec.cols,
     n: rec.n,
-    centroids: await readF32(db, rec.centroids),
+    centroids: opts.centroids === false ? new Float32Array(0) : await readF32(db, rec.centroids),
     labels: await readI32(db, rec.labels),
     dist2: await readF32(db, rec.dist2),
     members: await readI32(db, rec.members),
@@ -95,19 +110,29 @@ export async function levelRecords(db: Db, runId: string): Promise<LevelRecord[]
 }
 
 /** Every stored level of a run, in order; stops at the first gap. */
-export async function getLevels(db: Db, runId: string): Promise<LevelData[]> {
+export async function getLevels(
+  db: Db,
+  runId: string,
+  opts: { centroids?: boolean } = {},
+): Promise<LevelData[]> {
   const out: LevelData[] = [];
   for (const rec of await levelRecords(db, runId)) {
     if (rec.level !== out.length + 1) break;
-    const l = await getLevel(db, runId, rec.level);
+    const l = await getLevel(db, runId, rec.level, opts);
     if (!l) break;
     out.push(l);
   }
   return out;
 }
 
-export async function putStep(db: Db, runId: string, s: StepData): Promise<void> {
-  await write(db, ['steps', 'chunks'], `resampling step ${s.step} of level ${s.level}`, (w) => {
+export async function putStep(
+  db: Db,
+  runId: string,
+  s: StepData,
+  also?: (w: Writer) => void,
+): Promise<void> {
+  await write(db, ['steps', 'chunks', 'runs'], `step ${s.step} of level ${s.level}`, (w) => {
+    also?.(w);
     const rec: StepRecord = {
       runId,
       level: s.level,

@@ -29,6 +29,8 @@ export interface DatasetRecord {
   dim?: number;
   include: string[];
   exclude: string[];
+  /** false while an ingest is still adding items; absent on records older than the field */
+  complete?: boolean;
   /** next free item index (indices are never reused, so runs keep pointing at the right files) */
   nextIndex: number;
 }
@@ -77,9 +79,14 @@ export interface ChunkRecord {
   data: Float32Array | Int32Array | Uint8Array;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** A run: the public RunInfo plus what only the pipeline needs. */
-export interface RunRecord extends Omit<RunInfo, 'status' | 'stages' | 'notices' | 'skipped'> {
+export interface RunRecord extends Mutable<
+  Omit<RunInfo, 'status' | 'stages' | 'notices' | 'skipped' | 'counters'>
+> {
   status: RunInfo['status'];
+  counters: Mutable<RunInfo['counters']>;
   stages: { -readonly [K in keyof RunInfo['stages']]: RunInfo['stages'][K] };
   notices: RunInfo['notices'][number][];
   skipped: RunInfo['skipped'][number][];

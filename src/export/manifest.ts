@@ -1,0 +1,127 @@
+/**
+ * Manifests of a curated selection: CSV, JSON, JSONL and a plain list of paths. Pure functions
+ * from rows to text (no DOM), so they are unit-tested in Node and reused by the CLI.
+ *
+ * Every format but TXT starts with the run's metadata (model, parameters, seed, versions):
+ * CSV as `# key: value` comment lines before the column header, JSON as a `meta` object next
+ * to `items`, JSONL as a first line `{"meta": {...}}`.
+ */
+
+export interface ManifestRow {
+  /** path relative to the dropped/picked folder */
+  readonly path: string;
+  readonly size: number;
+  /** hex SHA-256 of the file ('' for precomputed rows) */
+  readonly hash: string;
+  /** folder label, or null */
+  readonly label: string | null;
+  /** cluster id at level 1, 2, ... */
+  readonly clusters: readonly number[];
+  /** Euclidean distance to its level-1 centroid (in the normalised embedding space) */
+  readonly distance: number;
+}
+
+/** Run metadata written at the top of every manifest; flat values keep CSV comments readable. */
+export type ManifestMeta = Readonly<
+  Record<string, string | number | boolean | null | readonly number[]>
+>;
+
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, quote, line break or edge space. */
+export function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function levelsOf(rows: readonly ManifestRow[], meta: ManifestMeta): number {
+  const fromMeta = meta.levels;
+  if (typeof fromMeta === 'number') return fromMeta;
+  return rows.reduce((m, r) => Math.max(m, r.clusters.length), 0);
+}
+
+export function columns(levels: number): string[] {
+  const cols = ['path', 'size', 'sha256', 'label'];
+  for (let t = 1; t <= levels; t++) cols.push(`cluster_l${t}`);
+  cols.push('distance');
+  return cols;
+}
+
+function metaLine(key: string, value: ManifestMeta[string]): string {
+  const v = Array.isArray(value) ? value.join(' / ') : String(value);
+  // A value never breaks out of its comment line.
+  return `# ${key}: ${v.replace(/[\r\n]+/g, ' ')}`;
+}
+
+/** Round distances to 6 significant digits: float32 inputs carry no more. */
+function dist(d: number): number {
+  return Number.isFinite(d) ? Number(d.toPrecision(6)) : 0;
+}
+
+/** CSV with `# key: value` metadata lines, then a header row and one row per item. */
+export function manifestCsv(meta: ManifestMeta, rows: readonly ManifestRow[]): string {
+  const levels = levelsOf(rows, meta);
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(meta)) out.push(metaLine(k, v));
+  out.push(columns(levels).join(','));
+  for (const r of rows) {
+    const f: (string | number | null)[] = [r.path, r.size, r.hash, r.label];
+    for (let t = 0; t < levels; t++) f.push(r.clusters[t] ?? null);
+    f.push(dist(r.distance));
+    out.push(f.map(csvField).join(','));
+  }
+  return out.join('\r\n') + '\r\n';
+}
+
+function rowObject(r: ManifestRow): Record<string, unknown> {
+  return {
+    path: r.path,
+    size: r.size,
+    sha256: r.hash,
+    label: r.label,
+    clusters: r.clusters,
+    distance: dist(r.distance),
+  };
+}
+
+export function manifestJson(meta: ManifestMeta, rows: readonly ManifestRow[]): string {
+  return JSON.stringify({ meta, items: rows.map(rowObject) }, null, 1) + '\n';
+}
+
+export function manifestJsonl(meta: ManifestMeta, rows: readonly ManifestRow[]): string {
+  const out = [JSON.stringify({ meta })];
+  for (const r of rows) out.push(JSON.stringify(rowObject(r)));
+  return out.join('\n') + '\n';
+}
+
+/** One relative path per line, nothing else (for rsync --files-from, tar -T, ...). */
+export function manifestTxt(rows: readonly ManifestRow[]): string {
+  return rows.map((r) => r.path.replace(/[\r\n]/g, ' ')).join('\n') + (rows.length ? '\n' : '');
+}
+
+/** Cluster id of a row at every level: follow the labels up the hierarchy. */
+export function clusterPath(row: number, labels: readonly Int32Array[]): number[] {
+  const out: number[] = [];
+  let id = row;
+  for (const l of labels) {
+    id = l[id];
+    out.push(id);
+  }
+  return out;
+}
+
+/** A safe file name: letters, digits, dot, dash and underscore only. */
+export function safeFileName(s: string): string {
+  const cleaned = s
+    .normalize('NFKD')
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  return cleaned.slice(0, 60) || 'dataset';
+}
+
+/** Path segments safe to use inside an archive or a folder: no empty, "." or ".." parts. */
+export function safeSegments(path: string): string[] {
+  return path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.' && p !== '..');
+}

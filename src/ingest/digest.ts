@@ -1,0 +1,89 @@
+/**
+ * Per-file work of an ingest: the content hash (SHA-256 of the bytes) and a small thumbnail.
+ * Runs in the ingest worker (createImageBitmap, OffscreenCanvas and crypto.subtle all exist
+ * there), so decoding never blocks the page.
+ */
+
+/** Longest side of a stored thumbnail in pixels: crisp in the UI's 96 px grid cells. */
+export const THUMB_SIZE = 96;
+/**
+ * WebP at quality 0.8 keeps a 96 px thumbnail around 2-5 KB (emoji and photos here), so
+ * 100k items cost a few hundred MB at most.
+ */
+const THUMB_QUALITY = 0.8;
+
+export interface Digest {
+  hash: string;
+  /** absent when the browser could not decode the file */
+  thumb?: Blob;
+  width?: number;
+  height?: number;
+  /** why the file is not a usable image, when it is not */
+  error?: string;
+}
+
+export function hex(buf: ArrayBuffer): string {
+  const b = new Uint8Array(buf);
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, '0');
+  return s;
+}
+
+export async function sha256(bytes: ArrayBuffer): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', bytes));
+}
+
+async function thumbnail(blob: Blob): Promise<{ thumb: Blob; width: number; height: number }> {
+  // 'from-image' respects EXIF orientation, so thumbnails stand the right way up.
+  const bmp = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  try {
+    const { width, height } = bmp;
+    if (width === 0 || height === 0) throw new Error('image has no pixels');
+    const scale = Math.min(1, THUMB_SIZE / Math.max(width, height));
+    const w = Math.max(1, Math.round(width * scale));
+    const h = Math.max(1, Math.round(height * scale));
+    const canvas = new OffscreenCanvas(w, h);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('no 2-D canvas');
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bmp, 0, 0, w, h);
+    const thumb = await canvas.convertToBlob({ type: 'image/webp', quality: THUMB_QUALITY });
+    return { thumb, width, height };
+  } finally {
+    bmp.close();
+  }
+}
+
+/** Hash and thumbnail one file; a file the browser cannot decode gets `error` instead of a thumb. */
+export async function digestFile(file: Blob): Promise<Digest> {
+  const bytes = await file.arrayBuffer();
+  const hash = await sha256(bytes);
+  try {
+    return { hash, ...(await thumbnail(new Blob([bytes], { type: file.type }))) };
+  } catch {
+    return {
+      hash,
+      error: 'could not be decoded as an image (damaged, truncated, or not really an image)',
+    };
+  }
+}
+
+/**
+ * Files decoded at once. 4 keeps both cores of the test machine busy while one file waits on
+ * its read; more only grew memory (measured: 64-px emoji, 200 files, 4 -> 8 gave no speed-up).
+ */
+export const DIGEST_CONCURRENCY = 4;
+
+/** Digest a batch, a few files at a time, in input order. */
+export async function digestBatch(files: readonly Blob[]): Promise<Digest[]> {
+  const out = new Array<Digest>(files.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      out[i] = await digestFile(files[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DIGEST_CONCURRENCY, files.length) }, lane));
+  return out;
+}
