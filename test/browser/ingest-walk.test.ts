@@ -53,7 +53,10 @@ function writeFile(dir: FileSystemDirectoryEntry, name: string, data: Blob): Pro
 }
 
 function removeRecursively(dir: FileSystemDirectoryEntry): Promise<void> {
-  return new Promise((resolve) => dir.removeRecursively(resolve, () => resolve()));
+  const d = dir as FileSystemDirectoryEntry & {
+    removeRecursively(ok: () => void, err: () => void): void;
+  };
+  return new Promise((resolve) => d.removeRecursively(resolve, () => resolve()));
 }
 
 /** A real PNG of the given size and colour. */
