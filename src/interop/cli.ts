@@ -26,7 +26,7 @@ import type { ClusterSettings } from './config.ts';
 import { overview } from './explore.ts';
 import { bytesFile, textFile, type BundleFile } from './files.ts';
 import { importReference } from './import.ts';
-import { exportJobBundle } from './job-bundle.ts';
+import { exportJobBundle, meanRow } from './job-bundle.ts';
 import { npyFileSource, readIdsFile, sourceFromDir, writeFiles } from './node-files.ts';
 import { encodeIndexNpy } from './sorted-clusters.ts';
 
@@ -127,6 +127,7 @@ Hierarchy options (as in 'strata curate'; default: about 10 rows per level-1 clu
 shrinking ${LEVEL_SHRINK}x per level, 50 Lloyd rounds, no resampling at level 1):
   --levels L  --clusters a,b,c  --sample-size r1,r2  --resample m  --strategy closest|random
   --iters n  --seed S  --target N (size of the curated subset, for the README's commands)
+  --center               subtract the mean row first (one extra pass over the file)
   --normalize            L2-normalise rows on the way out (the reference never normalises)
 Other options:
   --ids FILE             ids, one per line, as many as rows
@@ -152,6 +153,7 @@ Other options:
       seed: { type: 'string' },
       target: { type: 'string' },
       normalize: { type: 'boolean' },
+      center: { type: 'boolean' },
       name: { type: 'string' },
       nnodes: { type: 'string' },
       'gpus-per-node': { type: 'string' },
@@ -185,12 +187,14 @@ Other options:
     };
     const ids = typeof f.ids === 'string' ? await readIdsFile(f.ids) : undefined;
     await checkOut(f.out, f.force === true);
+    const center = f.center === true ? await meanRow(source) : undefined;
     const files = exportJobBundle({
       embeddings: source,
       ids,
       config,
       cluster,
       target,
+      center,
       normalize: f.normalize === true,
       name: typeof f.name === 'string' ? f.name : undefined,
       strataVersion: packageVersion(),

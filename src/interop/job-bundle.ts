@@ -58,6 +58,8 @@ export interface JobBundleOptions {
   readonly cluster?: ClusterSettings;
   /** size of the curated subset, for the sampling command in the README */
   readonly target?: number;
+  /** subtract this row (e.g. meanRow of the pool) on the way out, before normalising */
+  readonly center?: Float32Array;
   /** L2-normalise every row on the way out (the reference never normalises) */
   readonly normalize?: boolean;
   /** dataset name shown in the README */
@@ -73,6 +75,7 @@ export interface BundleManifest {
   readonly name: string | null;
   readonly rows: number;
   readonly cols: number;
+  readonly centered: boolean;
   readonly normalized: boolean;
   readonly ids: boolean;
   readonly target: number | null;
@@ -81,17 +84,40 @@ export interface BundleManifest {
   readonly strataVersion: string | null;
 }
 
-/** The embeddings as a streamed float32 .npy file. */
+/** The mean row of a source (float64 accumulation), for centring; one pass over the chunks. */
+export async function meanRow(source: EmbeddingSource): Promise<Float32Array> {
+  const sum = new Float64Array(source.cols);
+  let rows = 0;
+  for await (const chunk of source.chunks()) {
+    for (let i = 0; i < chunk.length; i++) sum[i % source.cols] += chunk[i];
+    rows += chunk.length / source.cols;
+  }
+  return Float32Array.from(sum, (v) => (rows > 0 ? v / rows : 0));
+}
+
+export interface RowTransform {
+  /** subtract this row (the pool's mean) first */
+  readonly center?: Float32Array;
+  /** then L2-normalise every row */
+  readonly normalize?: boolean;
+}
+
+/** The embeddings as a streamed float32 .npy file, optionally centred and L2-normalised. */
 export function embeddingsNpyFile(
   source: EmbeddingSource,
-  options: { normalize?: boolean; path?: string } = {},
+  options: RowTransform & { path?: string } = {},
 ): BundleFile {
   const { rows, cols } = source;
   if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) {
     throw new InputError(`embeddings must have at least one row and column, got ${rows} x ${cols}`);
   }
+  const center = options.center;
+  if (center && center.length !== cols) {
+    throw new InputError(`the centre row has ${center.length} values for ${cols} columns`);
+  }
   const header = npyHeader('float32', [rows, cols]);
   const path = options.path ?? 'embeddings.npy';
+  const transform = !!center || !!options.normalize;
   return {
     path,
     size: header.length + rows * cols * 4,
@@ -108,7 +134,8 @@ export function embeddingsNpyFile(
         if (seen + n > rows) {
           throw new InputError(`${path}: the source gave more than the ${rows} rows announced`);
         }
-        const out = options.normalize ? new Float32Array(chunk.length) : chunk;
+        // never modify the caller's chunk
+        const out = transform ? new Float32Array(chunk.length) : chunk;
         for (let r = 0; r < n; r++) {
           let s = 0;
           for (let c = r * cols; c < (r + 1) * cols; c++) {
@@ -118,12 +145,14 @@ export function embeddingsNpyFile(
                 `${path}: row ${seen + r} holds ${x}; embeddings must be finite`,
               );
             }
-            s += x * x;
+            const y = center ? x - center[c - r * cols] : x;
+            if (transform) out[c] = y;
+            s += y * y;
           }
           if (options.normalize) {
             // a zero row stays zero: it has no direction to keep
             const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-            for (let c = r * cols; c < (r + 1) * cols; c++) out[c] = chunk[c] * inv;
+            for (let c = r * cols; c < (r + 1) * cols; c++) out[c] *= inv;
           }
         }
         seen += n;
@@ -156,7 +185,13 @@ function readme(o: JobBundleOptions, ref: ReferenceConfig): string {
   return `# Strata distributed job${o.name ? `: ${o.name}` : ''}
 
 This folder holds ${o.embeddings.rows} embeddings of dimension ${o.embeddings.cols}${
-    o.normalize ? ' (L2-normalised)' : ''
+    o.center
+      ? o.normalize
+        ? ' (centred, L2-normalised)'
+        : ' (centred)'
+      : o.normalize
+        ? ' (L2-normalised)'
+        : ''
   } and the settings chosen in Strata,
 ready for the reference implementation of Vo et al. (2024), facebookresearch/ssl-data-curation
 (PyTorch; one machine with torchrun, or a SLURM cluster). That code is licensed CC-BY-NC 4.0
@@ -222,6 +257,7 @@ export function exportJobBundle(o: JobBundleOptions): BundleFile[] {
     name: o.name ?? null,
     rows: o.embeddings.rows,
     cols: o.embeddings.cols,
+    centered: !!o.center,
     normalized: !!o.normalize,
     ids: !!o.ids,
     target: o.target ?? null,
@@ -229,7 +265,9 @@ export function exportJobBundle(o: JobBundleOptions): BundleFile[] {
     reference: ref,
     strataVersion: o.strataVersion ?? null,
   };
-  const files: BundleFile[] = [embeddingsNpyFile(o.embeddings, { normalize: o.normalize })];
+  const files: BundleFile[] = [
+    embeddingsNpyFile(o.embeddings, { center: o.center, normalize: o.normalize }),
+  ];
   if (o.ids) files.push(idsFile(o.ids, o.embeddings.rows));
   files.push(
     textFile('config.yaml', referenceConfigYaml(ref)),

@@ -19,6 +19,7 @@ import { importReference } from '../../src/interop/import.ts';
 import {
   exportJobBundle,
   matrixSource,
+  meanRow,
   type EmbeddingSource,
 } from '../../src/interop/job-bundle.ts';
 import { sourceFromDir, writeFiles } from '../../src/interop/node-files.ts';
@@ -146,6 +147,34 @@ describe('job bundle export', () => {
       expect(norm).toBeCloseTo(r === 1 ? 0 : 1, 6);
     }
     expect(m.data[0]).not.toBeCloseTo(out[0], 6); // the source is not modified
+  });
+
+  it('centres on the mean row, then normalises, when asked', async () => {
+    const m = randomMatrix(50, 4, 3);
+    for (let i = 0; i < m.data.length; i++) m.data[i] += 5; // far from the origin
+    const mean = await meanRow(matrixSource(m, 7));
+    for (let c = 0; c < 4; c++) {
+      let s = 0;
+      for (let r = 0; r < 50; r++) s += m.data[r * 4 + c];
+      expect(mean[c]).toBeCloseTo(s / 50, 5);
+    }
+    const bundle = exportJobBundle({
+      embeddings: matrixSource(m, 7),
+      config: CONFIG,
+      center: mean,
+      normalize: true,
+    });
+    const out = parseNpy(await collectBytes(bundle[0])).data as Float32Array;
+    for (let r = 0; r < 50; r++) {
+      const want = Array.from({ length: 4 }, (_, c) => m.data[r * 4 + c] - mean[c]);
+      const norm = Math.hypot(...want);
+      for (let c = 0; c < 4; c++) expect(out[r * 4 + c]).toBeCloseTo(want[c] / norm, 5);
+    }
+    const manifest = JSON.parse(text(await collectBytes(bundle[2]))) as Record<string, unknown>;
+    expect([manifest.centered, manifest.normalized]).toEqual([true, true]);
+    expect(() =>
+      exportJobBundle({ embeddings: matrixSource(m), config: CONFIG, center: new Float32Array(3) }),
+    ).toThrow(/the centre row has 3 values for 4 columns/);
   });
 
   it('rejects sources and ids that do not fit, with clear messages', async () => {
