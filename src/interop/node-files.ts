@@ -75,16 +75,20 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
 }
 
 /**
- * Bytes read per chunk when streaming a .npy: 8 MiB keeps the process small and is well past the
- * size where a read's fixed cost matters.
+ * Bytes read per chunk when streaming a .npy. Measured re-streaming a 100k x 384 float32 file
+ * (154 MB) to disk on the 2-core dev machine: 1 MiB chunks 0.33-0.56 s, 256 KiB 0.71 s,
+ * 8 MiB 0.72-0.78 s, 32 MiB 1.03 s (and 80 MiB more resident memory): 1 MiB is the best.
  */
-const STREAM_CHUNK_BYTES = 8 << 20;
+const STREAM_CHUNK_BYTES = 1 << 20;
 
 /**
  * A 2-D float32/float64 .npy on disk as an EmbeddingSource that reads it chunk by chunk
  * (float64 rows are converted to float32 on the way).
  */
-export async function npyFileSource(path: string): Promise<EmbeddingSource> {
+export async function npyFileSource(
+  path: string,
+  chunkBytes = STREAM_CHUNK_BYTES,
+): Promise<EmbeddingSource> {
   const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
     throw e.code === 'ENOENT' ? new InputError(`${path}: no such file`) : e;
   });
@@ -116,7 +120,7 @@ export async function npyFileSource(path: string): Promise<EmbeddingSource> {
       `${path}: shape (${rows}, ${cols}) needs ${need} bytes, the file has ${size}`,
     );
   }
-  const rowsPerChunk = Math.max(1, Math.floor(STREAM_CHUNK_BYTES / (cols * item)));
+  const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / (cols * item)));
   return {
     rows,
     cols,

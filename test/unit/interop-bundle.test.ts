@@ -22,7 +22,7 @@ import {
   meanRow,
   type EmbeddingSource,
 } from '../../src/interop/job-bundle.ts';
-import { sourceFromDir, writeFiles } from '../../src/interop/node-files.ts';
+import { npyFileSource, sourceFromDir, writeFiles } from '../../src/interop/node-files.ts';
 import { referenceLayoutFiles } from '../../src/interop/reference-layout.ts';
 import { HAVE_NUMPY, LAYOUT, loadMatrix, python, tempDir } from './interop-helpers.ts';
 
@@ -210,6 +210,25 @@ describe('job bundle export', () => {
     expect(() =>
       exportJobBundle({ embeddings: matrixSource(x), config: CONFIG, cluster: { nnodes: [1] } }),
     ).toThrow(/nnodes needs one value per level \(2\), got 1/);
+  });
+
+  it('streams a .npy from disk chunk by chunk, float64 rows as float32', async () => {
+    for (const file of ['embeddings.npy', 'level1/centroids.npy']) {
+      const path = join(LAYOUT, ...file.split('/'));
+      const whole = loadMatrix(path);
+      const source = await npyFileSource(path, 100); // 100 bytes: a couple of rows per chunk
+      let chunks = 0;
+      const rows: number[] = [];
+      for await (const chunk of source.chunks()) {
+        chunks++;
+        rows.push(...chunk);
+      }
+      expect(chunks).toBeGreaterThan(5);
+      expect(Float32Array.from(rows)).toEqual(whole.data);
+    }
+    await expect(npyFileSource(join(LAYOUT, 'nope.npy'))).rejects.toThrow(
+      /nope\.npy: no such file/,
+    );
   });
 
   it("maps Strata's settings with the reference's conventions", () => {
