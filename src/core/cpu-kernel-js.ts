@@ -234,30 +234,50 @@ function assign(x: Matrix, centroids: Matrix, out: Assignment): void {
   }
 }
 
+function clamp0(v: number): number {
+  return v > 0 ? v : 0;
+}
+
 /**
- * Writes |x_i - c_j|^2 for the rows of one tile and candidates [0, m): 4 rows x 2 candidates per
- * register block, as in scoreTile.
+ * Candidate-major distances for greedy k-means++, which calls this once per chosen centre with
+ * only 2 + ln k candidates. With so few candidates, copying rows to float64 and computing their
+ * norms in a separate pass (as assign does) is not amortised: reading the float32 rows directly,
+ * norms first, then 4 rows x 2 candidates per register block, measured 3.0-3.2 GFLOP/s of CPU
+ * time against 2.1-2.4 for the tiled copy (N=100k, D=384, 6 candidates, loaded machine).
  */
-function distanceTile(
-  xt: Float64Array,
-  xn: Float64Array,
-  rn: number,
-  i0: number,
-  n: number,
-  c: Float64Array,
-  cn: Float64Array,
-  m: number,
-  d: number,
-  out: Float32Array,
-): void {
-  for (let r = 0; r < rn; r += 4) {
-    const r0 = r * d;
-    const r1 = Math.min(r + 1, rn - 1) * d;
-    const r2 = Math.min(r + 2, rn - 1) * d;
-    const r3 = Math.min(r + 3, rn - 1) * d;
-    const w = Math.min(4, rn - r);
+function distancesTo(x: Matrix, candidates: Matrix, out: Float32Array): void {
+  checkShapes(x, candidates);
+  const n = x.rows;
+  const m = candidates.rows;
+  const d = x.cols;
+  if (out.length < n * m) throw new RangeError(`distance buffer must hold ${n * m} values`);
+  if (m === 0 || n === 0) return;
+  const c = toFloat64(candidates.data);
+  const cn = norms2(c, m, d);
+  const xd = x.data;
+  for (let i = 0; i < n; i += 4) {
+    // Rows past the end alias the last row; their results are not written.
+    const w = Math.min(4, n - i);
+    const r0 = i * d;
+    const r1 = Math.min(i + 1, n - 1) * d;
+    const r2 = Math.min(i + 2, n - 1) * d;
+    const r3 = Math.min(i + 3, n - 1) * d;
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let n3 = 0;
+    for (let t = 0; t < d; t++) {
+      const y0 = xd[r0 + t];
+      const y1 = xd[r1 + t];
+      const y2 = xd[r2 + t];
+      const y3 = xd[r3 + t];
+      n0 += y0 * y0;
+      n1 += y1 * y1;
+      n2 += y2 * y2;
+      n3 += y3 * y3;
+    }
     for (let j = 0; j < m; j += 2) {
-      // An odd last candidate is paired with itself; its second result is discarded.
+      // An odd last candidate is paired with itself; the duplicate result is not written.
       const jb = j + 1 < m ? j + 1 : j;
       const ca = j * d;
       const cb = jb * d;
@@ -272,10 +292,10 @@ function distanceTile(
       for (let t = 0; t < d; t++) {
         const u = c[ca + t];
         const v = c[cb + t];
-        const y0 = xt[r0 + t];
-        const y1 = xt[r1 + t];
-        const y2 = xt[r2 + t];
-        const y3 = xt[r3 + t];
+        const y0 = xd[r0 + t];
+        const y1 = xd[r1 + t];
+        const y2 = xd[r2 + t];
+        const y3 = xd[r3 + t];
         a0 += y0 * u;
         a1 += y1 * u;
         a2 += y2 * u;
@@ -285,51 +305,21 @@ function distanceTile(
         e2 += y2 * v;
         e3 += y3 * v;
       }
-      const oa = j * n + i0 + r;
+      const oa = j * n + i;
       const na = cn[j];
-      out[oa] = clamp0(xn[r] - 2 * a0 + na);
-      if (w > 1) out[oa + 1] = clamp0(xn[r + 1] - 2 * a1 + na);
-      if (w > 2) out[oa + 2] = clamp0(xn[r + 2] - 2 * a2 + na);
-      if (w > 3) out[oa + 3] = clamp0(xn[r + 3] - 2 * a3 + na);
+      out[oa] = clamp0(n0 - 2 * a0 + na);
+      if (w > 1) out[oa + 1] = clamp0(n1 - 2 * a1 + na);
+      if (w > 2) out[oa + 2] = clamp0(n2 - 2 * a2 + na);
+      if (w > 3) out[oa + 3] = clamp0(n3 - 2 * a3 + na);
       if (jb !== j) {
-        const ob = jb * n + i0 + r;
+        const ob = jb * n + i;
         const nb = cn[jb];
-        out[ob] = clamp0(xn[r] - 2 * e0 + nb);
-        if (w > 1) out[ob + 1] = clamp0(xn[r + 1] - 2 * e1 + nb);
-        if (w > 2) out[ob + 2] = clamp0(xn[r + 2] - 2 * e2 + nb);
-        if (w > 3) out[ob + 3] = clamp0(xn[r + 3] - 2 * e3 + nb);
+        out[ob] = clamp0(n0 - 2 * e0 + nb);
+        if (w > 1) out[ob + 1] = clamp0(n1 - 2 * e1 + nb);
+        if (w > 2) out[ob + 2] = clamp0(n2 - 2 * e2 + nb);
+        if (w > 3) out[ob + 3] = clamp0(n3 - 2 * e3 + nb);
       }
     }
-  }
-}
-
-function clamp0(v: number): number {
-  return v > 0 ? v : 0;
-}
-
-function distancesTo(x: Matrix, candidates: Matrix, out: Float32Array): void {
-  checkShapes(x, candidates);
-  const n = x.rows;
-  const m = candidates.rows;
-  const d = x.cols;
-  if (out.length < n * m) throw new RangeError(`distance buffer must hold ${n * m} values`);
-  if (m === 0) return;
-  const c = toFloat64(candidates.data);
-  const cn = norms2(c, m, d);
-  const xt = new Float64Array(ROW_TILE * d);
-  const xn = new Float64Array(ROW_TILE);
-  const xd = x.data;
-  for (let i0 = 0; i0 < n; i0 += ROW_TILE) {
-    const rn = Math.min(ROW_TILE, n - i0);
-    const base = i0 * d;
-    for (let p = 0; p < rn * d; p++) xt[p] = xd[base + p];
-    for (let r = 0; r < rn; r++) {
-      let s = 0;
-      const o = r * d;
-      for (let t = 0; t < d; t++) s += xt[o + t] * xt[o + t];
-      xn[r] = s;
-    }
-    distanceTile(xt, xn, rn, i0, n, c, cn, m, d, out);
   }
 }
 
