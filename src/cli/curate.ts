@@ -97,8 +97,9 @@ Options (defaults are picked from the data size and a time budget; see run.json 
   --target N             size of the curated subset (required)
   --levels L             number of levels
   --clusters a,b,c       clusters per level, level 1 first
-  --sample-size r1,r2    points kept per cluster when resampling, per level (1 = none);
-                         default: 1 at level 1, about half the average cluster size above
+  --sample-size r1,r2    points kept per cluster when resampling, per level (1 = none; one
+                         value applies to every level); default: 1 at level 1, about half
+                         the average cluster size above
   --resample m           resampling steps per level (default ${DEFAULT_RESAMPLING_STEPS})
   --strategy S           resampling: closest | random (default closest)
   --leaf S               pick inside level-1 clusters: random | closest | furthest (default random)
