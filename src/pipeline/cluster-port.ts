@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import type { HierarchyConfig, HierarchyProgress, HierarchyResume, Level, Matrix } from '../core';
 import type { BackendChoice } from './api';
 import type { WorkerPool } from './workers';
+import type { ClusterWorkerApi, ProbeResult } from '../workers/cluster-api';
 
 export interface ClusterHooks {
   onProgress(p: HierarchyProgress): void;
@@ -20,6 +21,10 @@ export interface ClusterHooks {
 export interface ClusterOutcome {
   /** what actually ran, for the run record, e.g. "webgpu (SwiftShader)" or "cpu-js" */
   backend: string;
+  /** why that backend */
+  reason: string;
+  /** the run began on WebGPU and finished on the CPU */
+  fellBackToCpu: boolean;
 }
 
 export interface ClusterPort {
@@ -31,44 +36,35 @@ export interface ClusterPort {
     hooks: ClusterHooks,
   ): Promise<ClusterOutcome>;
   cancel(): void;
-}
-
-/** The cluster worker's Comlink surface as this port uses it. */
-interface ClusterRemote {
-  runHierarchy(
-    x: Float32Array,
-    rows: number,
-    cols: number,
-    config: HierarchyConfig & { resume?: HierarchyResume },
-    options: { backend: BackendChoice },
-    callbacks: {
-      onProgress(p: HierarchyProgress): void;
-      onStep(level: number, step: number, centroids: Matrix): Promise<void>;
-      onLevel(index: number, level: Level): Promise<void>;
-      onNotice(message: string): void;
-    },
-  ): Promise<{ backend: string }>;
-  cancel(): void;
+  /** which backend 'auto' picks here and the measured throughput */
+  probe(): Promise<ProbeResult>;
 }
 
 export function workerClusterPort(pool: WorkerPool): ClusterPort {
   return {
     async run(x, config, backend, resume, hooks) {
-      const remote = pool.cluster<ClusterRemote>();
+      const remote = pool.cluster<ClusterWorkerApi>();
       const result = await pool.guard(
         remote.runHierarchy(
           Comlink.transfer(x.data, [x.data.buffer]),
           x.rows,
           x.cols,
-          resume ? { ...config, resume } : config,
-          { backend },
+          config,
+          resume ? { backend, resume } : { backend },
           Comlink.proxy(hooks),
         ),
       );
-      return { backend: result.backend };
+      return {
+        backend: result.backend,
+        reason: result.reason,
+        fellBackToCpu: result.fellBackToCpu,
+      };
     },
     cancel() {
-      void pool.cluster<ClusterRemote>().cancel();
+      void pool.cluster<ClusterWorkerApi>().cancel();
+    },
+    probe() {
+      return pool.guard(pool.cluster<ClusterWorkerApi>().probe());
     },
   };
 }

@@ -436,6 +436,14 @@ export class RunExecutor {
         onNotice,
       });
       this.run.backendUsed = outcome.backend;
+      this.#notice('cluster', 'info', `Clustered with ${outcome.backend}: ${outcome.reason}`);
+      if (outcome.fellBackToCpu) {
+        this.#notice(
+          'cluster',
+          'warning',
+          'The graphics card failed mid-run; the CPU finished it.',
+        );
+      }
     } catch (e) {
       if (this.#ctx.cancel.aborted && !this.#closing) throw new CancelledError();
       throw e;

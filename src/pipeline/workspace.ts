@@ -436,7 +436,18 @@ export class Workspace implements WorkspaceApi {
   async suggestSettings(datasetId: DatasetId): Promise<SuggestedSettings> {
     const d = await getDatasetRecord(this.#db, datasetId);
     if (!d) throw new UserInputError('That dataset no longer exists.');
-    return suggest(d);
+    return suggest(d, await this.#flops());
+  }
+
+  #probe: Promise<number | undefined> | null = null;
+
+  /** Measured k-means throughput of the backend 'auto' picks (once per Workspace). */
+  #flops(): Promise<number | undefined> {
+    this.#probe ??= this.#cluster.probe().then(
+      (p) => (p.backend === 'webgpu' ? p.gpuFlopsPerSecond : p.cpuFlopsPerSecond),
+      () => undefined,
+    );
+    return this.#probe;
   }
 
   validateSettings(settings: RunSettings, n: number): SettingsProblem[] {
@@ -728,7 +739,7 @@ export class Workspace implements WorkspaceApi {
       pool: run.rows,
       selected,
       distance: 'Euclidean distance to the level-1 centroid, after normalisation',
-      onnxruntime_web: dependencies['onnxruntime-web'],
+      onnxruntime_web_declared: dependencies['onnxruntime-web'],
       schema: DB_VERSION,
     };
   }
