@@ -40,10 +40,14 @@ const ALIGN = 64;
 export const POOL_MIN_WORK = 8e6;
 
 /**
- * Each job is cut into about threads x GRAINS_PER_THREAD grabs (Atomics.add on the counter), so
- * a thread slowed by the OS takes fewer blocks. 8 grabs/thread: W1 per grab ~0.3 s.
+ * Every call into wasm covers about this many multiply-adds (~1 ms at 30 GFLOP/s), on the
+ * calling thread and per worker grab alike. V8 runs a function's first calls in its baseline
+ * compiler (Liftoff) and swaps in optimised code only for *later* calls, so one huge call stays
+ * slow to the end: the first W1 pass took 5.9 s against 1.9 s for the next ones (Node,
+ * N 30k x D 384 x K 1000, one call per pass). Small grabs also let a thread that the OS slows
+ * down take fewer rows instead of holding the others up.
  */
-export const GRAINS_PER_THREAD = 8;
+export const CHUNK_WORK = 2 ** 24;
 
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
@@ -234,9 +238,9 @@ export class WasmKernel implements CpuKernel {
   /** Runs one kernel export over all row blocks, on the pool when the job is big enough. */
   async #run(fn: KernelFn, xr: ResidentX, tail: number[], work: number): Promise<void> {
     const pool = this.#pool;
+    const grain = Math.max(1, Math.floor((CHUNK_WORK * xr.nb) / work));
     if (pool && work >= this.#poolMinWork && xr.nb > 1) {
       Atomics.store(new Int32Array(this.#memory.buffer, COUNTER_OFFSET, 1), 0, 0);
-      const grain = Math.max(1, Math.ceil(xr.nb / (pool.size * GRAINS_PER_THREAD)));
       await pool.run({
         fn,
         xp: X_OFFSET,
@@ -246,10 +250,14 @@ export class WasmKernel implements CpuKernel {
         grain,
         counter: COUNTER_OFFSET,
       });
-    } else if (fn === 'assign') {
-      this.#local.assign(X_OFFSET, xr.d4, 0, xr.nb, tail[0], tail[1], tail[2], tail[3], tail[4]);
-    } else {
-      this.#local.distTo(X_OFFSET, xr.d4, 0, xr.nb, tail[0], tail[1], tail[2], tail[3]);
+      return;
+    }
+    const k = this.#local;
+    for (let b = 0; b < xr.nb; b += grain) {
+      const e = Math.min(xr.nb, b + grain);
+      if (fn === 'assign')
+        k.assign(X_OFFSET, xr.d4, b, e, tail[0], tail[1], tail[2], tail[3], tail[4]);
+      else k.distTo(X_OFFSET, xr.d4, b, e, tail[0], tail[1], tail[2], tail[3]);
     }
   }
 
