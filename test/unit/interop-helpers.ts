@@ -1,8 +1,9 @@
 /** Shared helpers of the interop tests: fixture paths and the optional real numpy. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { parseNpy } from '../../src/core/npy.ts';
 import type { Matrix } from '../../src/core/types.ts';
 
@@ -27,9 +28,15 @@ export function python(code: string, ...args: string[]): string {
   return r.stdout;
 }
 
+/** Temporary directories of this test file, removed when it ends. */
+const temporary: string[] = [];
+afterAll(() => {
+  for (const d of temporary.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 /** Runs one of scripts/fixtures/*.py into a fresh temporary directory and returns it. */
 export function runFixtureScript(script: string, ...args: string[]): string {
-  const out = mkdtempSync(join(tmpdir(), 'strata-interop-'));
+  const out = tempDir();
   const r = spawnSync(PYTHON, [join(ROOT, 'scripts', 'fixtures', script), out, ...args], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -44,7 +51,9 @@ export function readBytes(path: string): Uint8Array {
 }
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'strata-interop-'));
+  const d = mkdtempSync(join(tmpdir(), 'strata-interop-'));
+  temporary.push(d);
+  return d;
 }
 
 /** A 2-D float32/float64 .npy as a float32 matrix. */
