@@ -47,7 +47,7 @@ const DEFAULT_BATCH = 8;
 class Cancelled extends Error {}
 
 /** App root in dev (server root + base) and in a Vite build (worker chunks sit in assets/). */
-function defaultBaseUrl(): string {
+export function defaultBaseUrl(): string {
   if (import.meta.env.DEV) {
     return new URL(import.meta.env.BASE_URL, globalThis.location.origin).href;
   }

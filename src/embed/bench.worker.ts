@@ -1,0 +1,130 @@
+/**
+ * The worker half of `npm run bench:embed` (not part of the app): times the embed worker's
+ * stages apart and together, with the same code the app runs. One worker per configuration,
+ * because ORT fixes its wasm thread count when its first session is created.
+ */
+import * as Comlink from 'comlink';
+import { CHUNK_ROWS, EmbeddingCache } from './cache';
+import { bitmapToInput, decodeBitmap } from './decode';
+import { defaultBaseUrl, EmbedService } from './embedder';
+import { loadModelBytes } from './model-fetch';
+import type { ModelSpec } from './models';
+import { configureOrt, createSession, type Provider } from './session';
+import { sha256Hex } from './sha256';
+import { sniffImage } from './sniff';
+
+export interface Timing {
+  images: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+const timing = (images: number, ms: number): Timing => ({
+  images,
+  seconds: Number((ms / 1000).toFixed(3)),
+  imagesPerSecond: Number(((images * 1000) / ms).toFixed(2)),
+});
+
+const service = new EmbedService();
+
+const api = {
+  configure(threads: number): number {
+    service.configure({ wasmThreads: threads });
+    return configureOrt(threads);
+  },
+
+  /** What the worker does before the model: read, sniff, hash, decode, crop/scale, tensor. */
+  async decodeOnly(files: Blob[], spec: ModelSpec, batch: number): Promise<Timing> {
+    const input = new Float32Array(batch * 3 * spec.inputSize ** 2);
+    const t = performance.now();
+    for (let i = 0; i < files.length; i += batch) {
+      const group = files.slice(i, i + batch);
+      const blobs = await Promise.all(
+        group.map(async (f) => {
+          const b = new Uint8Array(await f.arrayBuffer());
+          const s = sniffImage(b);
+          if (!s.ok) throw new Error(s.reason);
+          await sha256Hex(b);
+          return new Blob([b], { type: s.mime });
+        }),
+      );
+      const bitmaps = await Promise.all(blobs.map((b) => decodeBitmap(b)));
+      bitmaps.forEach((bmp, j) => bitmapToInput(bmp, spec, input, j));
+    }
+    return timing(files.length, performance.now() - t);
+  },
+
+  /** The model alone on ready-made input tensors, after one warm-up batch. */
+  async inferenceOnly(
+    spec: ModelSpec,
+    images: number,
+    batch: number,
+    provider: Provider,
+  ): Promise<Timing> {
+    const bytes = await loadModelBytes(spec, { baseUrl: defaultBaseUrl() });
+    const session = await createSession(bytes.bytes, spec, provider);
+    const input = new Float32Array(batch * 3 * spec.inputSize ** 2);
+    for (let i = 0; i < input.length; i++) input[i] = 0.5 + 0.5 * Math.sin(i * 0.37);
+    await session.run(input, batch);
+    const t = performance.now();
+    for (let done = 0; done < images; done += batch) {
+      await session.run(input, Math.min(batch, images - done));
+    }
+    const result = timing(images, performance.now() - t);
+    await session.release();
+    return result;
+  },
+
+  /** embedFiles without the cache, after a warm-up run that loads the model. */
+  async endToEnd(
+    files: Blob[],
+    spec: ModelSpec,
+    batch: number,
+    provider: Provider,
+  ): Promise<Timing> {
+    const items = files.map((file, i) => ({ key: String(i), file }));
+    const opts = { model: spec, provider, batchSize: batch, useCache: false };
+    const none = (): void => undefined;
+    await service.embedFiles(items.slice(0, batch), opts, none, none, none);
+    const t = performance.now();
+    const s = await service.embedFiles(items, opts, none, none, none);
+    const ms = performance.now() - t;
+    if (s.computed !== files.length) throw new Error(`computed ${s.computed} of ${files.length}`);
+    return timing(files.length, ms);
+  },
+
+  /** Cache writes: CHUNK_ROWS rows per record against one row per record, and a lookup. */
+  async cache(rows: number, dim: number): Promise<Record<string, number>> {
+    const name = `strata-embeddings-bench-${Date.now()}`;
+    const cache = await EmbeddingCache.open(name);
+    const data = new Float32Array(rows * dim).map((_, i) => i % 97);
+    const hashes = (p: string): string[] => Array.from({ length: rows }, (_, i) => `${p}${i}`);
+    let t = performance.now();
+    await cache.store('m', 'chunked', dim, hashes('a'), data);
+    const chunked = performance.now() - t;
+    t = performance.now();
+    const single = hashes('b');
+    for (let i = 0; i < rows; i++) {
+      await cache.store('m', 'single', dim, [single[i]], data.subarray(i * dim, (i + 1) * dim));
+    }
+    const oneByOne = performance.now() - t;
+    t = performance.now();
+    const found = await cache.lookup('m', 'chunked', hashes('a'));
+    const lookup = performance.now() - t;
+    cache.close();
+    indexedDB.deleteDatabase(name);
+    if (found.size !== rows) throw new Error(`lookup found ${found.size} of ${rows}`);
+    return {
+      rows,
+      dim,
+      chunk_rows: CHUNK_ROWS,
+      store_chunked_ms: Math.round(chunked),
+      store_one_per_record_ms: Math.round(oneByOne),
+      lookup_ms: Math.round(lookup),
+    };
+  },
+};
+
+export type BenchApi = typeof api;
+
+Comlink.expose(api);
