@@ -17,7 +17,10 @@ function pool(): File {
     }
   });
   const n = sizes.reduce((a, b) => a + b, 0);
-  return new File([writeNpy(Float32Array.from(rows), [n, d])], 'pool.npy');
+  return new File(
+    [writeNpy(Float32Array.from(rows), [n, d]) as Uint8Array<ArrayBuffer>],
+    'pool.npy',
+  );
 }
 
 const SETTINGS: RunSettings = {

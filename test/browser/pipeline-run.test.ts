@@ -22,7 +22,7 @@ function pool(): { npy: File; ids: File; n: number } {
   const n = ids.length;
   const npy = writeNpy(Float32Array.from(rows), [n, d]);
   return {
-    npy: new File([npy], 'pool.npy'),
+    npy: new File([npy as Uint8Array<ArrayBuffer>], 'pool.npy'),
     ids: new File([ids.join('\n')], 'ids.txt'),
     n,
   };
