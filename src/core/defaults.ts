@@ -14,9 +14,11 @@
  *     min(n_t, k_t r_t) rows and reassigns all n_t rows. Seconds = flops / throughput.
  *  4. Fitting the budget, cheapest sacrifice first: drop resampling at level 1 (it multiplies the
  *     dominant level's cost by up to 1 + m; the paper drops it too); cut Lloyd rounds 50 -> 30
- *     -> 20; shrink k1 (largest k1 that fits, levels above rebuilt by rule 1), then 10 rounds.
- *     If even k1 = min(ideal, 100) at 10 rounds is over budget, that plan is returned with its
- *     (larger) estimate, and the rationale says so.
+ *     -> 20 -> 10 (after greedy k-means++ most of the objective's decrease comes in the first
+ *     rounds, while a coarse level 1 merges whole concepts, which no later step can undo); then
+ *     shrink k1 (largest k1 that fits, levels above rebuilt by rule 1). If even
+ *     k1 = min(ideal, 100) at 10 rounds is over budget, that plan is returned with its (larger)
+ *     estimate, and the rationale says so.
  */
 import type { HierarchyConfig, LevelConfig } from './hierarchy.ts';
 import { kmeansPlusPlusTrials } from './kmeans.ts';
@@ -155,7 +157,7 @@ export function suggestHierarchy(n: number, d: number, opts: SuggestOptions = {}
       `k1 = ${ideal}: about ${LEVEL1_CLUSTER_SIZE} rows per level-1 cluster; fits the budget`,
     );
   }
-  for (const iters of [DEFAULT_ITERS, 30, 20]) {
+  for (const iters of [DEFAULT_ITERS, 30, 20, MIN_ITERS]) {
     const c = buildConfig(n, ideal, iters, false, target);
     if (seconds(c) <= budget) {
       const parts = [`no resampling at level 1 (with it: about ${fmt(seconds(full))} s)`];
@@ -166,9 +168,9 @@ export function suggestHierarchy(n: number, d: number, opts: SuggestOptions = {}
       );
     }
   }
-  // 4: shrink k1 (binary search for the largest fitting k1), at 20 rounds, then at MIN_ITERS.
+  // 4: shrink k1 (binary search for the largest fitting k1) at the fewest rounds.
   const floorK = Math.min(ideal, MIN_K1);
-  for (const iters of [20, MIN_ITERS]) {
+  for (const iters of [MIN_ITERS]) {
     const fits = (k: number): boolean => seconds(buildConfig(n, k, iters, false, target)) <= budget;
     if (!fits(floorK)) continue;
     let lo = floorK;

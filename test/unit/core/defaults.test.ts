@@ -29,7 +29,13 @@ describe('suggestHierarchy', () => {
         .sampleSize,
     ).toBe(5);
 
+    // Rounds are cut before k1: 15 s at 2 TFLOP/s fits k1 = 10000 with 20 rounds.
+    const fewerRounds = suggestHierarchy(n, d, { flopsPerSecond: 2e12, budgetSeconds: 15 });
+    expect(fewerRounds.config.levels[0]).toEqual({ k: 10000, sampleSize: 1 });
+    expect(fewerRounds.config.nIters).toBe(20);
+
     const cpu = suggestHierarchy(n, d, { flopsPerSecond: 4e9, budgetSeconds: 120 });
+    expect(cpu.config.nIters).toBe(10);
     const k1 = cpu.config.levels[0].k;
     expect(k1).toBeLessThan(10000);
     expect(k1).toBeGreaterThanOrEqual(100);
