@@ -4,10 +4,12 @@
  * shared memory. Use it from a worker (e.g. the cluster worker): on one thread the kernel
  * computes synchronously inside each call, which would freeze a page's main thread.
  */
-import relaxedUrl from '../../wasm/build/kernel-relaxed.wasm?url';
-import relaxedSharedUrl from '../../wasm/build/kernel-relaxed-shared.wasm?url';
-import simdUrl from '../../wasm/build/kernel-simd.wasm?url';
-import simdSharedUrl from '../../wasm/build/kernel-simd-shared.wasm?url';
+// no-inline: Vite would inline these 4 KB files as data: URLs, which the app's CSP
+// (connect-src 'self') does not let fetch() load.
+import relaxedUrl from '../../wasm/build/kernel-relaxed.wasm?url&no-inline';
+import relaxedSharedUrl from '../../wasm/build/kernel-relaxed-shared.wasm?url&no-inline';
+import simdUrl from '../../wasm/build/kernel-simd.wasm?url&no-inline';
+import simdSharedUrl from '../../wasm/build/kernel-simd-shared.wasm?url&no-inline';
 import { jsKernel } from '../core/cpu-kernel-js.ts';
 import type { CpuKernel } from '../core/types.ts';
 import { createBrowserPool } from './browser-pool.ts';

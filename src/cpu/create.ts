@@ -6,7 +6,7 @@
 import { KERNEL_FILES, MAX_PAGES, type KernelVariant } from '../../wasm/kernel-wat.ts';
 import { sharingUnavailable, simdUnavailable } from './features.ts';
 import type { KernelPool } from './pool.ts';
-import { webAssembly, type WasmModule } from './wasm-api.ts';
+import { webAssembly, type WasmMemory, type WasmModule } from './wasm-api.ts';
 import { WasmKernel } from './wasm-kernel.ts';
 
 export type KernelBytes = ArrayBuffer | ArrayBufferView<ArrayBuffer>;
@@ -74,6 +74,22 @@ async function compile(host: KernelHost, variant: KernelVariant): Promise<WasmMo
   return wasm.compile(bytes);
 }
 
+/**
+ * A shared memory reserves its whole maximum up front: ask for 4 GiB (the wasm32 limit), then
+ * less where the engine cannot reserve that much address space.
+ */
+function createMemory(shared: boolean): { memory: WasmMemory; maxPages: number } {
+  const wasm = webAssembly()!;
+  for (const maxPages of [MAX_PAGES, MAX_PAGES / 2, MAX_PAGES / 4]) {
+    try {
+      return { memory: new wasm.Memory({ initial: 1, maximum: maxPages, shared }), maxPages };
+    } catch {
+      // try a smaller reservation
+    }
+  }
+  throw new Error('could not reserve memory for the WebAssembly kernel (1 GiB)');
+}
+
 export async function buildWasmKernel(
   host: KernelHost,
   options: WasmKernelOptions = {},
@@ -102,7 +118,7 @@ export async function buildWasmKernel(
 
   const base = relaxed ? 'wasm-relaxed-simd' : 'wasm-simd';
   const what = relaxed ? 'WebAssembly SIMD with fused multiply-add' : 'WebAssembly SIMD';
-  const memory = new (webAssembly()!.Memory)({ initial: 1, maximum: MAX_PAGES, shared });
+  const { memory, maxPages } = createMemory(shared);
   if (shared) {
     let pool: KernelPool | undefined;
     try {
@@ -113,6 +129,7 @@ export async function buildWasmKernel(
           name: `${base}-x${wanted}`,
           module,
           memory,
+          maxPages,
           pool,
           poolMinWork: options.poolMinWork,
         }),
@@ -122,14 +139,14 @@ export async function buildWasmKernel(
       pool?.terminate();
       const why = err instanceof Error ? err.message : String(err);
       return {
-        kernel: new WasmKernel({ name: base, module, memory }),
+        kernel: new WasmKernel({ name: base, module, memory, maxPages }),
         reason: `${what} on 1 thread (workers failed: ${why})`,
       };
     }
   }
   const single = wanted > 1 ? ` (${noSharing})` : '';
   return {
-    kernel: new WasmKernel({ name: base, module, memory }),
+    kernel: new WasmKernel({ name: base, module, memory, maxPages }),
     reason: `${what} on 1 thread${single}`,
   };
 }

@@ -16,7 +16,6 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { Assignment, CpuKernel, Matrix } from '../core/types.ts';
-import { MAX_PAGES } from '../../wasm/kernel-wat.ts';
 import type { KernelPool } from './pool.ts';
 import type { KernelFn } from './protocol.ts';
 import {
@@ -129,6 +128,8 @@ export interface WasmKernelParts {
   readonly name: string;
   readonly module: WasmModule;
   readonly memory: WasmMemory;
+  /** the memory's declared maximum, in pages */
+  readonly maxPages: number;
   /** workers already initialised with module + memory (memory is then shared) */
   readonly pool?: KernelPool;
   /** calls with fewer multiply-adds run on the calling thread (default POOL_MIN_WORK) */
@@ -144,6 +145,7 @@ export class WasmKernel implements CpuKernel {
   readonly #pool: KernelPool | undefined;
   readonly #rows: number;
   readonly #poolMinWork: number;
+  readonly #maxBytes: number;
   #x: ResidentX | undefined;
   /** calls share the scratch region, so they run one after another */
   #tail: Promise<unknown> = Promise.resolve();
@@ -156,6 +158,7 @@ export class WasmKernel implements CpuKernel {
     this.#rows = this.#local.rows();
     this.threads = parts.pool?.size ?? 1;
     this.#poolMinWork = parts.poolMinWork ?? POOL_MIN_WORK;
+    this.#maxBytes = parts.maxPages * PAGE_BYTES;
   }
 
   assign(x: Matrix, centroids: Matrix, out: Assignment): Promise<void> {
@@ -292,19 +295,20 @@ export class WasmKernel implements CpuKernel {
   #reserve(bytes: number, x: Matrix): Float32Array {
     const have = this.#memory.buffer.byteLength;
     if (bytes > have) {
-      const limit = MAX_PAGES * PAGE_BYTES;
-      const gib = (n: number): string => (n / 2 ** 30).toFixed(1);
+      const limit = this.#maxBytes;
+      const size = (n: number): string =>
+        n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.ceil(n / 2 ** 20)} MiB`;
       if (bytes > limit) {
         throw new InputError(
-          `${x.rows} rows x ${x.cols} dimensions need ${gib(bytes)} GiB in the WebAssembly ` +
-            `k-means kernel, over its ${gib(limit)} GiB limit: use fewer rows or dimensions`,
+          `${x.rows} rows x ${x.cols} dimensions need ${size(bytes)} in the WebAssembly ` +
+            `k-means kernel, over its ${size(limit)} limit: use fewer rows or dimensions`,
         );
       }
       try {
         this.#memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
       } catch {
         throw new InputError(
-          `could not reserve ${gib(bytes)} GiB for ${x.rows} rows x ${x.cols} dimensions ` +
+          `could not reserve ${size(bytes)} for ${x.rows} rows x ${x.cols} dimensions ` +
             `(out of memory): use fewer rows or dimensions`,
         );
       }

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsKernel } from '../../src/core/cpu-kernel-js.ts';
 import { CpuBackend } from '../../src/core/kmeans.ts';
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../../src/core/errors.ts';
 import type { Matrix } from '../../src/core/types.ts';
+import { webAssembly } from '../../src/cpu/wasm-api.ts';
+import { WasmKernel as Kernel } from '../../src/cpu/wasm-kernel.ts';
 import {
   createBestCpuKernel,
   createWasmKernel,
@@ -126,6 +130,23 @@ describe('WebAssembly SIMD kernel in Node', () => {
     ).rejects.toThrow(/must hold 20/);
     // The kernel still works after a rejected call.
     await expectAssignMatchesJs(single, x, randomMatrix(3, 4, 2));
+  });
+
+  it('refuses an input over its memory limit with a message for people', async () => {
+    const wasm = webAssembly()!;
+    const bytes = await readFile(new URL('../../wasm/build/kernel-simd.wasm', import.meta.url));
+    const module = await wasm.compile(new Uint8Array(bytes));
+    // 16 pages = 1 MiB; 1000 x 512 floats need 2 MiB.
+    const memory = new wasm.Memory({ initial: 1, maximum: 16 });
+    const small = new Kernel({ name: 'small', module, memory, maxPages: 16 });
+    const x = randomMatrix(1000, 512, 1);
+    const call = small.assign(x, randomMatrix(2, 512, 2), emptyAssignment(1000));
+    await expect(call).rejects.toThrow(InputError);
+    await expect(call).rejects.toThrow(
+      '1000 rows x 512 dimensions need 2 MiB in the WebAssembly k-means kernel, over its 1 MiB limit',
+    );
+    // Smaller inputs still work on the same kernel.
+    await expectAssignMatchesJs(small, randomMatrix(100, 512, 3), randomMatrix(2, 512, 2));
   });
 
   it('drives CpuBackend k-means to the JS kernel objective on separated blobs', async () => {
