@@ -3,20 +3,20 @@
  * and canvas components draw. No DOM here.
  */
 
-/** Powers of ten (and 2x, 5x when the range is short) from 1 up to at least `max`. */
+/**
+ * Axis ticks for a log scale from 1 up to the first tick at or above `max`: 1-2-5 steps when
+ * the range spans at most two decades, powers of ten beyond (so labels never crowd).
+ */
 export function logTicks(max: number): number[] {
-  const top = Math.max(1, max);
-  const decades = Math.ceil(Math.log10(top + 1e-9));
+  const top = Math.max(2, max);
+  const steps = top <= 100 ? [1, 2, 5] : [1];
   const ticks: number[] = [];
-  for (let e = 0; e <= Math.max(decades, 1); e++) {
-    const base = 10 ** e;
-    ticks.push(base);
-    if (decades <= 2) {
-      if (2 * base <= top * 1.0001) ticks.push(2 * base);
-      if (5 * base <= top * 1.0001) ticks.push(5 * base);
+  for (let base = 1; ; base *= 10) {
+    for (const s of steps) {
+      ticks.push(s * base);
+      if (s * base >= top) return ticks;
     }
   }
-  return ticks.filter((t) => t <= 10 ** Math.max(decades, 1)).sort((a, b) => a - b);
 }
 
 /**

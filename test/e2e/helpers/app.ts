@@ -7,7 +7,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type LaunchOptions,
+  type Page,
+} from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../chromium.ts';
 
@@ -134,4 +140,34 @@ export async function newContext(
   const errors: string[] = [];
   context.on('weberror', (e) => errors.push(String(e.error())));
   return { context, errors };
+}
+
+/**
+ * Full-page screenshots of the page as it is now, at desktop and narrow widths, into
+ * artifacts/screenshots/<name>-desktop.png and <name>-narrow.png. The viewport is restored after.
+ */
+export async function snap(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const before = page.viewportSize() ?? VIEWPORTS.desktop;
+  for (const [label, size] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(size);
+    // Time for layout, ResizeObservers and canvases that redraw on resize.
+    await page.waitForTimeout(250);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(before);
+}
+
+/**
+ * Records every request that leaves the page's origin (blob: and data: URLs stay in the page).
+ * Returns the live list: check it is empty at the end of a run.
+ */
+export function watchForeignRequests(page: Page, origin: string): string[] {
+  const foreign: string[] = [];
+  page.on('request', (req) => {
+    const url = req.url();
+    if (url.startsWith('blob:') || url.startsWith('data:')) return;
+    if (new URL(url).origin !== origin) foreign.push(url);
+  });
+  return foreign;
 }
