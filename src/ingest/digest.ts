@@ -7,8 +7,8 @@
 /** Longest side of a stored thumbnail in pixels: crisp in the UI's 96 px grid cells. */
 export const THUMB_SIZE = 96;
 /**
- * WebP at quality 0.8 keeps a 96 px thumbnail around 2-5 KB (emoji and photos here), so
- * 100k items cost a few hundred MB at most.
+ * WebP at quality 0.8: 96 px thumbnails averaged 2.1 KB for the 64 px emoji demo set and
+ * 1.0 KB for a 1024 x 768 photo-like JPEG here, so 100k items cost a few hundred MB at most.
  */
 const THUMB_QUALITY = 0.8;
 
@@ -69,8 +69,8 @@ export async function digestFile(file: Blob): Promise<Digest> {
 }
 
 /**
- * Files decoded at once. 4 keeps both cores of the test machine busy while one file waits on
- * its read; more only grew memory (measured: 64-px emoji, 200 files, 4 -> 8 gave no speed-up).
+ * Files decoded at once. Measured on the 200-file emoji demo set (2 busy cores): 1 lane
+ * 4.2 ms/file, 2 lanes 2.9, 4 lanes 2.7, 8 lanes 3.0; reads and decodes overlap up to 4.
  */
 export const DIGEST_CONCURRENCY = 4;
 

@@ -5,8 +5,8 @@
 import type { Normalisation } from './api';
 
 /**
- * Values touched per slice: 4 Mi floats take about 5-10 ms of plain JS per pass here, under
- * the 50 ms long-task line.
+ * Values touched per slice: L2-normalising 4 Mi floats (2340 rows x 1792) took 23 ms here
+ * (2 busy cores), under the 50 ms long-task line.
  */
 const SLICE = 1 << 22;
 
