@@ -58,12 +58,25 @@ afterAll(async () => {
 describe('a run on images with the bundled model', () => {
   it('embeds every image once: a second run and a re-added folder compute nothing new', async () => {
     const { dataset } = await ws.ingest({ kind: 'files', files, paths });
-    const first = await ws.start((await ws.createRun(dataset.id, SETTINGS)).id);
+    // Cancel as soon as the first rows are stored, then resume: only the rest is embedded.
+    const run = await ws.createRun(dataset.id, { ...SETTINGS, batchSize: 2 });
+    const stop = ws.subscribe((e) => {
+      if (e.type === 'progress' && e.stage === 'embed' && e.done >= 2) ws.cancel(run.id);
+    });
+    await expect(ws.start(run.id)).rejects.toMatchObject({ name: 'CancelledError' });
+    stop();
+    const cancelled = (await ws.getRun(run.id))!;
+    expect(cancelled.stages.embed.status).toBe('cancelled');
+    expect(cancelled.counters.embedded).toBeGreaterThanOrEqual(2);
+    expect(cancelled.counters.embedded).toBeLessThan(N);
+    const first = await ws.resume(run.id);
+    // every image computed at most once over both sessions; rows stored before the cancel reused
+    expect(first.counters.embedded).toBeLessThanOrEqual(N);
+    expect(first.counters.embedReused).toBeGreaterThanOrEqual(cancelled.counters.embedded);
     expect(first.status).toBe('done');
     expect(first.rows).toBe(N);
     expect(first.dim).toBe(BUNDLED_MODEL.dim);
     expect(first.providerUsed).toMatch(/wasm/);
-    expect(first.counters.embedded + first.counters.embedReused).toBe(N);
     expect(first.selected).toBe(SETTINGS.target);
     finished = first.id;
 

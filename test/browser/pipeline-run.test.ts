@@ -166,6 +166,19 @@ describe('a run on precomputed embeddings', () => {
     expect(await ws.unfinishedRuns()).toEqual([]);
     await ws.deleteRun(run.id);
     expect(await ws.getRun(run.id)).toBeUndefined();
+    expect(await ws.topClusters(run.id).catch((e: Error) => e.message)).toMatch(/no longer exists/);
+
+    // deleting the dataset removes its items, embeddings and runs
+    const other = await ws.start((await ws.createRun(report.dataset.id, SETTINGS)).id);
+    await ws.deleteDataset(report.dataset.id);
+    expect(await ws.getDataset(report.dataset.id)).toBeUndefined();
+    expect(await ws.getRun(other.id)).toBeUndefined();
+    expect(await ws.listItems(report.dataset.id)).toEqual([]);
+
+    const storage = await ws.storage();
+    expect(storage.usage).toBeGreaterThan(0);
+    expect(storage.quota).toBeGreaterThan(storage.usage!);
+    expect(typeof storage.persisted).toBe('boolean');
   });
 
   it('explains impossible and pointless settings', async () => {
