@@ -227,6 +227,9 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       seed,
     };
     const estimate = estimateFlops(n, d, config) / flops;
+    // Why the automatic plan looks as it does (its first line restates the inputs).
+    if (autoShape)
+      for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
     io.err(
       `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
         `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops / 1e9).toFixed(2)} GFLOP/s (budget ${formatSeconds(budget)})\n`,
