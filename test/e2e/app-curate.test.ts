@@ -147,7 +147,7 @@ describe('curating a dropped folder in the built app', () => {
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(dialogs).toEqual([]);
 
-    await page.getByRole('button', { name: 'Draw map' }).click();
+    // 200 rows: the map is drawn without asking.
     await page.getByRole('img', { name: /^Map of 200 embeddings/ }).waitFor({ timeout: 60_000 });
     await page.getByRole('heading', { name: 'Folder-label balance' }).scrollIntoViewIfNeeded();
     await snap(page, '07-charts-and-map');

@@ -151,6 +151,8 @@ export async function snap(page: Page, name: string): Promise<void> {
   const before = page.viewportSize() ?? VIEWPORTS.desktop;
   for (const [label, size] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(size);
+    // From the top: a full-page shot of a scrolled page draws the sticky header mid-page.
+    await page.evaluate('window.scrollTo(0, 0)');
     // Time for layout, ResizeObservers and canvases that redraw on resize.
     await page.waitForTimeout(250);
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${label}.png`), fullPage: true });

@@ -1,0 +1,144 @@
+/// <reference lib="dom" />
+/**
+ * The app around the curate run, in the built app: the About page (attributions, the honest
+ * note on the bundled model), How it works, the theme toggle, a skip link for the keyboard, a
+ * drop of loose files, and the inline messages for bad input (a folder with nothing usable,
+ * a target as large as the pool). No run is started here, so this file stays fast.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { buildEmojiFolder, type EmojiFolder } from '../../scripts/fixtures/emoji-folder.ts';
+import {
+  ROOT,
+  launchBrowser,
+  newContext,
+  snap,
+  startPreview,
+  watchForeignRequests,
+  type Preview,
+} from './helpers/app.ts';
+
+let preview: Preview;
+let browser: Browser;
+let fixture: EmojiFolder;
+const NOTHING = join(ROOT, '.cache/fixtures/nothing-usable');
+
+beforeAll(async () => {
+  fixture = buildEmojiFolder();
+  // A folder a person might pick by mistake: a text file and an empty sub-folder.
+  rmSync(NOTHING, { recursive: true, force: true });
+  mkdirSync(join(NOTHING, 'empty'), { recursive: true });
+  writeFileSync(join(NOTHING, 'readme.txt'), 'no images here\n');
+  preview = await startPreview();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await preview?.close();
+  rmSync(NOTHING, { recursive: true, force: true });
+});
+
+describe('the app around a run', () => {
+  it('has About with attributions, How it works, a theme toggle and a skip link', async () => {
+    const { context, errors } = await newContext(browser);
+    const page = await context.newPage();
+    const foreign = watchForeignRequests(page, new URL(preview.url).origin);
+    await page.goto(preview.url);
+
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    await skip.waitFor({ state: 'attached' });
+    await page.keyboard.press('Tab');
+    expect(await skip.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'About' })
+      .click();
+    await page.getByRole('heading', { name: 'About Strata' }).waitFor();
+    const about = (await page.locator('main').textContent()) ?? '';
+    expect(about).toContain('an ImageNet-supervised CNN');
+    expect(about).toContain('nsfwjs');
+    expect(about).toContain('Apache License 2.0');
+    expect(page.url()).toContain('#/about');
+    await snap(page, '11-about');
+
+    await page.getByRole('link', { name: 'How it works' }).click();
+    await page.getByRole('heading', { name: 'How it works', level: 1 }).waitFor();
+    await page.waitForTimeout(1500);
+    await snap(page, '12-how-it-works');
+
+    // Back returns to About: views are history entries.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'About Strata' }).waitFor();
+
+    const html = page.locator('html');
+    const toggle = page.getByRole('button', { name: /theme \(change\)$/ });
+    await toggle.click();
+    expect(await html.getAttribute('data-theme')).toBe('light');
+    await toggle.click();
+    expect(await html.getAttribute('data-theme')).toBe('dark');
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(18, 19, 21)');
+    await page.getByRole('link', { name: 'Curate' }).click();
+    await snap(page, '13-start-dark');
+    await page.reload();
+    expect(await html.getAttribute('data-theme')).toBe('dark');
+    await toggle.click();
+    expect(await html.getAttribute('data-theme')).toBeNull();
+
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('explains a folder with nothing usable, and takes loose dropped files', async () => {
+    const { context, errors } = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(preview.url);
+
+    await page.locator('input[data-role="folder-input"]').setInputFiles(NOTHING);
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not read those files' });
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await page.locator('main').textContent()).toContain('readme.txt');
+    await snap(page, '10-nothing-usable');
+
+    // Drag and drop of three loose files (no folder entries: synthetic DataTransfer items).
+    const images = fixture.files.filter((f) => f.isImage).slice(0, 3);
+    const payload = images.map((f) => ({
+      name: f.path.split('/').pop() ?? f.path,
+      bytes: readFileSync(join(fixture.root, f.path)).toString('base64'),
+    }));
+    await page.evaluate((files) => {
+      const dt = new DataTransfer();
+      for (const f of files) {
+        const bin = Uint8Array.from(atob(f.bytes), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bin], f.name, { type: 'image/png' }));
+      }
+      const zone = document.querySelector('section[aria-label="Add images"]');
+      if (!zone) throw new Error('no drop zone');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        zone.dispatchEvent(
+          new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
+      }
+    }, payload);
+    await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-stat="items"]').textContent()).toBe('3');
+    // Loose files have no folder: the report says balance cannot be shown.
+    expect(await page.locator('main').textContent()).toContain('No sub-folders');
+
+    // A target as large as the pool keeps everything: explained next to the setting.
+    await page.locator('#s-target').fill('3');
+    await page.locator('#s-target').press('Tab');
+    const problem = page.locator('.problem').filter({ hasText: /3/ }).first();
+    await problem.waitFor();
+    expect((await problem.textContent())?.length).toBeGreaterThan(20);
+    await snap(page, '14-target-too-large');
+
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Resume after a reload, in the built app: start a run on the emoji folder, reload the page while
+ * it clusters, and resume from the banner. The run must complete without embedding anything
+ * again (the data layer's work counters, shown under "Work done") and report its resume.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { buildEmojiFolder, type EmojiFolder } from '../../scripts/fixtures/emoji-folder.ts';
+import {
+  launchBrowser,
+  newContext,
+  snap,
+  startPreview,
+  watchForeignRequests,
+  type Preview,
+} from './helpers/app.ts';
+
+let preview: Preview;
+let browser: Browser;
+let fixture: EmojiFolder;
+
+beforeAll(async () => {
+  fixture = buildEmojiFolder();
+  preview = await startPreview();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await preview?.close();
+});
+
+async function counter(page: Page, name: string): Promise<number> {
+  const text = await page.locator(`[data-counter="${name}"]`).textContent();
+  return Number(text?.replace(/,/g, ''));
+}
+
+async function setNumber(page: Page, label: string, value: number): Promise<void> {
+  const input = page.getByLabel(label, { exact: true });
+  await input.fill(String(value));
+  await input.press('Tab');
+}
+
+describe('resuming a run after a reload', () => {
+  it('continues from the stored steps and never embeds twice', async () => {
+    const { context, errors } = await newContext(browser);
+    const page = await context.newPage();
+    const foreign = watchForeignRequests(page, new URL(preview.url).origin);
+    await page.goto(preview.url);
+    await page.locator('input[data-role="folder-input"]').setInputFiles(fixture.root);
+    await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 60_000 });
+
+    // Two levels with resampling and long Lloyd runs: clustering lasts long enough (tens of
+    // seconds on a 2-core CPU) to reload in the middle of it.
+    await page.getByText('Advanced', { exact: true }).click();
+    await setNumber(page, 'Levels', 2);
+    await setNumber(page, 'Clusters at level 1', 50);
+    await setNumber(page, 'Clusters at level 2', 10);
+    await setNumber(page, 'Points per cluster at level 1', 2);
+    await setNumber(page, 'Points per cluster at level 2', 3);
+    await setNumber(page, 'Resampling steps', 10);
+    await setNumber(page, 'Lloyd iterations', 100);
+    await page.getByRole('button', { name: 'Run curation' }).click();
+
+    const clustering = page.locator('li[data-stage="cluster"][data-status="running"]');
+    await clustering.waitFor({ timeout: 180_000 });
+    // Let a few resampling steps finish and be stored, then pull the plug.
+    await page.waitForTimeout(2500);
+    expect(await clustering.count()).toBe(1);
+    await page.reload();
+
+    const banner = page.getByRole('region', { name: 'Unfinished run' });
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.textContent()).toContain('during clustering');
+    await snap(page, '08-resume-banner');
+    await banner.getByRole('button', { name: 'Resume' }).click();
+    await page.getByText('Curated subset ready').waitFor({ timeout: 240_000 });
+
+    await page.getByText('Work done').click();
+    const names = ['embedded', 'embedReused', 'levelsComputed', 'stepsComputed', 'clusterResumes'];
+    const counters = Object.fromEntries(
+      await Promise.all(names.map(async (n) => [n, await counter(page, n)] as const)),
+    );
+    console.log(JSON.stringify({ counters }));
+    const images = fixture.files.filter((f) => f.isImage).length;
+    expect(await counter(page, 'embedded')).toBe(images);
+    expect(await counter(page, 'clusterResumes')).toBeGreaterThanOrEqual(1);
+    expect(await counter(page, 'levelsComputed')).toBe(2);
+    // (1 + m) fits per level at most: a resumed run recomputes no finished step.
+    expect(await counter(page, 'stepsComputed')).toBeLessThanOrEqual(2 * 11);
+    await snap(page, '09-resumed');
+
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
