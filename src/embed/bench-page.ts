@@ -1,19 +1,23 @@
 /**
  * The Chromium half of `npm run bench:embed` (bench/embed.ts opens bench/embed.html, which loads
- * this): makes photo-sized JPEGs and exposes `strataEmbedBench(case)` for the driver. Each case
- * runs in a fresh bench worker. Not part of the app.
+ * this): makes photo-sized JPEGs and exposes `strataEmbedBench(suite)` for the driver. A suite
+ * runs in one fresh bench worker (ORT fixes its thread count per worker) and alternates its
+ * measurements `reps` times, so load from other processes hits them alike; medians are reported.
+ * Not part of the app.
  */
 import * as Comlink from 'comlink';
+import type { BenchApi, Timing } from './bench.worker';
 import { BUNDLED_MODEL } from './models';
-import type { BenchApi } from './bench.worker';
 import type { Provider } from './session';
 
-export interface BenchCase {
-  kind: 'decode' | 'inference' | 'e2e' | 'cache';
+export interface BenchSuite {
+  kind: 'decode' | 'pipeline' | 'batch' | 'cache';
   provider?: Provider;
   threads?: number;
-  batch?: number;
   images?: number;
+  reps?: number;
+  /** batch sizes for kind 'batch' */
+  batches?: number[];
 }
 
 /** Photo-like content (gradients, shapes, grain) so JPEG sizes and decode costs are realistic. */
@@ -50,63 +54,67 @@ async function makePhotos(n: number, width: number, height: number): Promise<Blo
   return out;
 }
 
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rate = (runs: Timing[]): { imagesPerSecond: number; runs: number[] } => ({
+  imagesPerSecond: Number(median(runs.map((r) => r.imagesPerSecond)).toFixed(2)),
+  runs: runs.map((r) => r.imagesPerSecond),
+});
+
 let photos: Blob[] | undefined;
 
-async function strataEmbedBench(bc: BenchCase): Promise<Record<string, unknown>> {
-  photos ??= await makePhotos(bc.images ?? 48, 800, 600);
-  const files = photos.slice(0, bc.images ?? photos.length);
+async function strataEmbedBench(suite: BenchSuite): Promise<Record<string, unknown>[]> {
+  const images = suite.images ?? 48;
+  photos ??= await makePhotos(images, 800, 600);
+  const files = photos.slice(0, images);
+  const reps = suite.reps ?? 3;
+  const spec = BUNDLED_MODEL;
+  const provider = suite.provider ?? 'wasm';
   const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
   const api = Comlink.wrap<BenchApi>(worker);
   try {
-    const threads = await api.configure(bc.threads ?? 1);
-    const spec = BUNDLED_MODEL;
-    const base = {
-      case: bc.kind,
-      isolated: crossOriginIsolated,
-      size: spec.inputSize,
-      ...(bc.kind === 'decode' || bc.kind === 'cache' ? {} : { provider: bc.provider, threads }),
-      ...(bc.batch ? { batch: bc.batch } : {}),
-    };
-    if (bc.kind === 'decode') {
-      const bytes = files.reduce((s, f) => s + f.size, 0);
-      return {
-        ...base,
-        source: '800x600 JPEG',
-        mean_kb: Math.round(bytes / files.length / 1024),
-        ...(await api.decodeOnly(files, spec, bc.batch ?? 8)),
-      };
+    const threads = await api.configure(suite.threads ?? 1);
+    const base = { isolated: crossOriginIsolated, size: spec.inputSize, images, reps };
+    if (suite.kind === 'decode') {
+      const runs: Timing[] = [];
+      for (let r = 0; r < reps; r++) runs.push(await api.decodeOnly(files, spec, 8));
+      const kb = Math.round(files.reduce((s, f) => s + f.size, 0) / files.length / 1024);
+      return [
+        { case: 'decode', ...base, batch: 8, source: `800x600 JPEG, ${kb} KB`, ...rate(runs) },
+      ];
     }
-    if (bc.kind === 'inference') {
-      return {
-        ...base,
-        ...(await api.inferenceOnly(spec, files.length, bc.batch ?? 8, bc.provider ?? 'wasm')),
-      };
+    if (suite.kind === 'cache') return [{ case: 'cache', ...(await api.cache(1024, spec.dim)) }];
+    const cfg = { ...base, provider, threads };
+    if (suite.kind === 'batch') {
+      const sizes = suite.batches ?? [1, 8, 16];
+      const runs = new Map<number, Timing[]>(sizes.map((b) => [b, []]));
+      for (let r = 0; r < reps; r++) {
+        for (const b of sizes)
+          runs.get(b)!.push(await api.inferenceOnly(spec, images, b, provider));
+      }
+      return sizes.map((b) => ({ case: 'inference', ...cfg, batch: b, ...rate(runs.get(b)!) }));
     }
-    if (bc.kind === 'e2e') {
-      return {
-        ...base,
-        ...(await api.endToEnd(files, spec, bc.batch ?? 8, bc.provider ?? 'wasm')),
-      };
+    const inf: Timing[] = [];
+    const e2e: Timing[] = [];
+    for (let r = 0; r < reps; r++) {
+      inf.push(await api.inferenceOnly(spec, images, 8, provider));
+      e2e.push(await api.endToEnd(files, spec, 8, provider));
     }
-    return { ...base, ...(await api.cache(1024, spec.dim)) };
+    return [
+      { case: 'inference', ...cfg, batch: 8, ...rate(inf) },
+      { case: 'e2e', ...cfg, batch: 8, ...rate(e2e) },
+    ];
   } finally {
     worker.terminate();
   }
 }
 
-async function strataWebgpu(): Promise<{
-  available: boolean;
-  fallback?: boolean;
-  description?: string;
-}> {
+async function strataWebgpu(): Promise<{ available: boolean; fallback?: boolean }> {
   const adapter = await navigator.gpu?.requestAdapter();
   if (!adapter) return { available: false };
-  return {
-    available: true,
-    fallback: adapter.info.isFallbackAdapter,
-    description:
-      `${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`.trim(),
-  };
+  return { available: true, fallback: adapter.info.isFallbackAdapter };
 }
 
 Object.assign(globalThis, { strataEmbedBench, strataWebgpu });

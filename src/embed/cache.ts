@@ -13,9 +13,11 @@ export const EMBED_DB_NAME = 'strata-embeddings';
 const EMBED_DB_VERSION = 1;
 
 /**
- * Rows per stored chunk: 64 x 1792 floats = 459 KB per record for the bundled model. Measured
- * in Chromium here, putting 1024 rows took 60 ms as 16 chunks of 64 and 900 ms as 1024 single
- * rows; lookups read whole chunks, and files embedded together are usually looked up together.
+ * Rows per stored chunk: 64 x 1792 floats = 459 KB per record for the bundled model. Measured in
+ * Chromium here (bench:embed, case "cache", 1024 rows of 1792 floats, busy 2-core machine):
+ * 86-150 ms stored as 16 chunks of 64 against 648-2423 ms as 1024 one-row records; looking all
+ * 1024 up again took 244-507 ms. Lookups read whole chunks, and files embedded together are
+ * usually looked up together (a re-added folder), so most of a chunk read is used.
  */
 export const CHUNK_ROWS = 64;
 

@@ -35,12 +35,17 @@ import type {
 } from '../workers/embed-api';
 
 /**
- * Files read, hashed and looked up together. 64 keeps one cache lookup transaction per 64 items
- * (lookups cost ~0.1 ms per item in one transaction vs ~2 ms each alone) while holding at most
- * 64 files' bytes in memory ahead of the model.
+ * Files read, hashed and looked up together: one cache lookup (one IndexedDB transaction) per
+ * window, and at most this many files' bytes held ahead of the model. 64 matches CHUNK_ROWS, so a
+ * re-added folder's window mostly hits one stored chunk (1024 lookups took 244-507 ms in
+ * bench:embed, against ~8 s to compute 48 images on wasm: lookups are never the bottleneck).
  */
 const WINDOW = 64;
-/** Default images per inference call; bench/embed found 8 within 3% of 16 and 32 at 224 px. */
+/**
+ * Default images per inference call. bench:embed (224 px, wasm, 1 thread, busy 2-core machine,
+ * medians of 3): batch 1 4.5 img/s, 8 6.0, 16 6.8 (one 16 run at 4.6). 16 gains at most ~13%
+ * for twice the memory and twice the wait before the first rows, so 8.
+ */
 const DEFAULT_BATCH = 8;
 
 /** A run was cancelled; embedFiles turns it into `cancelled: true`. */
@@ -381,13 +386,14 @@ export class EmbedService implements EmbedApi {
     };
 
     let provider: Provider | undefined;
+    let pending: Promise<Batch | null> | null = null;
     let session: EmbedSession | undefined;
     let cancelled = false;
     try {
       if (needsBytes) await loadBytes();
       modelKey = EmbedService.modelKey(spec, bytes);
       progress();
-      let pending: Promise<Batch | null> | null = nextBatch();
+      pending = nextBatch();
       while (pending) {
         const batch: Batch | null = await pending;
         check();
@@ -439,6 +445,9 @@ export class EmbedService implements EmbedApi {
       if (!(err instanceof Cancelled) && !signal.aborted) throw err;
       cancelled = true;
     } finally {
+      // Let a batch that is still being read/decoded settle, so no skip or cached row is
+      // reported after this call has returned.
+      if (pending) await pending.catch(() => undefined);
       await gen.return(undefined).catch(() => undefined);
       await flush(true);
       if (this.abort === ctrl) this.abort = undefined;

@@ -18,13 +18,16 @@ export type Provider = 'webgpu' | 'wasm';
 let configuredThreads: number | undefined;
 
 /**
- * Threads for the wasm provider. ORT's own default is min(4, ceil(cores / 2)), which is 1 thread
- * on a 2-core machine; using every core measured 1.6x faster there (bench/embed: 224 px,
- * 1 -> 2 threads). 8 is plenty: beyond that the per-image work is too small to split well.
+ * Threads for the wasm provider: ORT's own rule, min(4, ceil(cores / 2)), and 1 when the page is
+ * not cross-origin isolated (no SharedArrayBuffer). Half the cores leaves room for decoding and
+ * the page. Measured (bench:embed, 224 px, 2-core machine shared with other jobs): 2 threads gave
+ * 3.2 img/s against 4.5 on 1 thread, so using every core is not a safe default; the person or the
+ * app can still ask for more with configure({ wasmThreads }).
  */
 export function defaultThreads(): number {
   if (!globalThis.crossOriginIsolated) return 1;
-  return Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 1));
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(4, Math.ceil(cores / 2)));
 }
 
 /** Must run before the first session is created; later calls with another count are ignored. */

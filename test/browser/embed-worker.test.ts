@@ -125,4 +125,32 @@ describe('embed worker, bundled MobileNetV2-1.4', () => {
       );
     }
   });
+
+  it('stops when cancelled and says so; "auto" never picks a software WebGPU adapter', async () => {
+    // 24 distinct files: dog.png with different trailing bytes after IEND (new hash, same image).
+    const dog = new Uint8Array(await (await fixture('images/dog.png')).arrayBuffer());
+    const items = Array.from({ length: 24 }, (_, i) => ({
+      key: `v${i}`,
+      file: new Blob([dog, new Uint8Array([i])], { type: 'image/png' }),
+    }));
+    let rowsSeen = 0;
+    const summary = await api.embedFiles(
+      items,
+      { model: BUNDLED_MODEL, provider: 'auto', batchSize: 2, useCache: false },
+      Comlink.proxy((r: EmbedRows) => {
+        rowsSeen += r.keys.length;
+        void api.cancel();
+      }),
+      Comlink.proxy(() => undefined),
+      Comlink.proxy(() => undefined),
+    );
+    expect(summary.cancelled).toBe(true);
+    expect(summary.computed).toBeGreaterThan(0);
+    expect(summary.computed).toBeLessThan(items.length);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rowsSeen).toBe(summary.computed);
+    const adapter = await navigator.gpu.requestAdapter();
+    expect(adapter, 'no WebGPU adapter found').not.toBeNull();
+    if (adapter!.info.isFallbackAdapter) expect(summary.provider).toMatch(/^wasm/);
+  });
 });

@@ -21,15 +21,22 @@ declare module 'vitest' {
 const MODEL = join(import.meta.dirname, '../../public/models/mobilenet-v2-1.4/model.onnx');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const model = readFileSync(MODEL);
-  // A copy with one flipped byte: same size, wrong sha-256.
-  const damaged = Buffer.from(model);
-  damaged[damaged.length >> 1] ^= 0xff;
-  const hits = new Map<string, number>();
-  const files: Record<string, Buffer> = {
-    '/strata-test/mobilenet-v2-1.4/resolve/main/onnx/model.onnx': model,
-    '/strata-test/damaged/resolve/main/onnx/model.onnx': damaged,
+  // Read on first request, not here: a missing model (assets not built) must fail only the
+  // tests that download it, not every browser test.
+  let files: Record<string, Buffer> | undefined;
+  const load = (): Record<string, Buffer> => {
+    if (files) return files;
+    const model = readFileSync(MODEL);
+    // A copy with one flipped byte: same size, wrong sha-256.
+    const damaged = Buffer.from(model);
+    damaged[damaged.length >> 1] ^= 0xff;
+    files = {
+      '/strata-test/mobilenet-v2-1.4/resolve/main/onnx/model.onnx': model,
+      '/strata-test/damaged/resolve/main/onnx/model.onnx': damaged,
+    };
+    return files;
   };
+  const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://hub').pathname;
     res.setHeader('Access-Control-Allow-Origin', '*');
@@ -40,7 +47,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return;
     }
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    const body = files[path];
+    let body: Buffer | undefined;
+    try {
+      body = load()[path];
+    } catch {
+      res.statusCode = 500;
+      res.end('public/models/mobilenet-v2-1.4/model.onnx is missing: run npm run assets');
+      return;
+    }
     if (!body) {
       res.statusCode = 404;
       res.statusMessage = 'Not Found';
