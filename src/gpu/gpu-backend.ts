@@ -73,6 +73,11 @@ export interface GpuBackendOptions extends AcquireOptions {
   readonly tuning?: AssignTuning;
   /** largest row chunk in bytes (default: the device's binding limit, <= 128 MiB) */
   readonly maxChunkBytes?: number;
+  /**
+   * k-means++ reads all candidates' D^2 rows back at once up to this many bytes (default
+   * KPP_READ_ALL_BYTES); tests lower it to cover the two-round-trip path.
+   */
+  readonly kppReadAllBytes?: number;
 }
 
 interface Dispatch {
@@ -146,16 +151,24 @@ export class GpuBackend implements KMeansBackend {
   readonly gpu: GpuContext;
   readonly kernels: GpuKernels;
   private readonly maxChunkBytes: number;
+  private readonly kppReadAllBytes: number;
   private readonly ownsDevice: boolean;
   private readonly cache: Uploaded[] = [];
   private useClock = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
-  private constructor(gpu: GpuContext, kernels: GpuKernels, maxChunkBytes: number, owns: boolean) {
+  private constructor(
+    gpu: GpuContext,
+    kernels: GpuKernels,
+    maxChunkBytes: number,
+    kppReadAllBytes: number,
+    owns: boolean,
+  ) {
     this.gpu = gpu;
     this.kernels = kernels;
     this.maxChunkBytes = maxChunkBytes;
+    this.kppReadAllBytes = kppReadAllBytes;
     this.ownsDevice = owns;
   }
 
@@ -172,7 +185,7 @@ export class GpuBackend implements KMeansBackend {
     const kernels = await compileKernels(gpu, opts.assignKernel ?? 'tiled', opts.tuning);
     const limit = gpu.limits.maxStorageBufferBindingSize;
     const chunk = Math.min(limit, opts.maxChunkBytes ?? limit);
-    return new GpuBackend(gpu, kernels, chunk, owns);
+    return new GpuBackend(gpu, kernels, chunk, opts.kppReadAllBytes ?? KPP_READ_ALL_BYTES, owns);
   }
 
   /** The adapter in one line, for notices and benchmark output. */
@@ -507,11 +520,12 @@ export class GpuBackend implements KMeansBackend {
   /**
    * Greedy k-means++ (see the header); returns k x d4 padded centroids.
    *
-   * Each scoring pass also stores every candidate's new D^2 row on the GPU, so keeping a
-   * candidate is a buffer copy, not another kernel. When all those rows are small
-   * (<= KPP_READ_ALL_BYTES) they come back with the partial sums: one round trip per centre;
-   * otherwise the kept row comes back by itself (a second, copy-only round trip). Where the rows
-   * would not fit one binding, D^2 is updated in place by the same kernel instead.
+   * Small inputs (all candidates' D^2 rows <= kppReadAllBytes, e.g. N=100k with 8 candidates):
+   * a barrier-free kernel writes every candidate's new D^2 row, the rows come back in one round
+   * trip per centre and the CPU sums them in float64 (exact potentials); keeping a candidate is a
+   * GPU buffer copy. Larger inputs: kmeanspp.wgsl sums on the GPU (pairwise partials per 64 rows,
+   * finished in float64 here), and only the kept row comes back (a second, copy-only round
+   * trip); where even the rows do not fit one binding, D^2 is updated in place by the kernel.
    */
   private async kmeansPlusPlus(
     x: Matrix,
@@ -533,12 +547,14 @@ export class GpuBackend implements KMeansBackend {
     const rowsBytes = trials * n * 4;
     const store =
       rowsBytes <= Math.min(this.maxChunkBytes, this.gpu.limits.maxStorageBufferBindingSize);
-    const readAll = store && rowsBytes <= KPP_READ_ALL_BYTES;
+    const readAll = store && rowsBytes <= this.kppReadAllBytes;
+    const K = this.kernels;
 
     const d2 = storageBuffer(dev, n * 4, 'kpp D2');
     const newD2 = storageBuffer(dev, store ? rowsBytes : 16, 'kpp candidate D2 rows');
     const partials = storageBuffer(dev, KPP_MAX_CANDIDATES * blocks * 4, 'kpp partials');
     const cand = storageBuffer(dev, KPP_MAX_CANDIDATES * stride * 4, 'kpp candidates');
+    const candNorm = storageBuffer(dev, KPP_MAX_CANDIDATES * 4, 'kpp candidate norms');
     const stageRows = dev.createBuffer({
       label: 'kpp D2 staging',
       size: Math.max(16, readAll ? rowsBytes : n * 4),
@@ -550,30 +566,47 @@ export class GpuBackend implements KMeansBackend {
       usage: GPUBufferUsage.MAP_READ | COPY_DST,
     });
     const batches = Math.ceil(trials / KPP_MAX_CANDIDATES);
-    const params = Array.from({ length: batches * chunks.length }, () =>
+    const slots = batches * chunks.length;
+    const params = Array.from({ length: slots }, () =>
       dev.createBuffer({ label: 'kpp params', size: 48, usage: GPUBufferUsage.UNIFORM | COPY_DST }),
     );
-    const binds = params.map((u, i) =>
-      bindGroup(
-        dev,
-        this.kernels.kmeanspp,
-        { 0: u, 1: chunks[i % chunks.length].buffer, 2: cand, 3: d2, 4: partials, 5: newD2 },
-        'kpp',
-      ),
-    );
+    /** The pipeline for a batch of nc candidates; bind groups are made per pipeline. */
+    const pipelineFor = (nc: number): GPUComputePipeline =>
+      readAll ? K.kmeansppRows[Math.ceil(nc / 4) - 1] : K.kmeanspp;
+    const bindCache = new Map<GPUComputePipeline, GPUBindGroup[]>();
+    const bindsFor = (pipeline: GPUComputePipeline): GPUBindGroup[] => {
+      let b = bindCache.get(pipeline);
+      if (!b) {
+        b = params.map((u, i) => {
+          const chunk = chunks[i % chunks.length].buffer;
+          const buffers: Record<number, GPUBuffer> = readAll
+            ? { 0: u, 1: chunk, 2: up.xnorm, 3: cand, 4: candNorm, 5: d2, 6: newD2 }
+            : { 0: u, 1: chunk, 2: cand, 3: d2, 4: partials, 5: newD2 };
+          return bindGroup(dev, pipeline, buffers, 'kpp');
+        });
+        bindCache.set(pipeline, b);
+      }
+      return b;
+    };
     const candRows = new Float32Array(KPP_MAX_CANDIDATES * stride);
+    const candNorms = new Float32Array(KPP_MAX_CANDIDATES);
     const setCandidates = (idx: ArrayLike<number>, from: number, count: number): void => {
       candRows.fill(0);
+      candNorms.fill(0);
       for (let t = 0; t < count; t++) {
         const i = idx[from + t];
+        let s = 0;
+        for (let j = i * d; j < (i + 1) * d; j++) s += x.data[j] * x.data[j];
+        candNorms[t] = s;
         candRows.set(x.data.subarray(i * d, i * d + d), t * stride);
       }
       dev.queue.writeBuffer(cand, 0, candRows);
+      dev.queue.writeBuffer(candNorm, 0, candNorms);
     };
     /**
-     * Scores candidates idx[0..count) against D^2 (or against nothing when `fresh`). Partials go
-     * to `partials` as [candidate][block]; one pass per batch of 16 over all chunks. Candidate
-     * rows are written per batch, so each batch is its own submit.
+     * Scores candidates idx[0..count) against D^2 (or against nothing when `fresh`): one pass
+     * per batch of 16 over all chunks. Candidate rows are uploaded per batch, so each batch after
+     * the first starts a new submit.
      */
     const score = (
       enc: GPUCommandEncoder,
@@ -591,41 +624,36 @@ export class GpuBackend implements KMeansBackend {
           e = dev.createCommandEncoder({ label: 'kpp' });
         }
         setCandidates(idx, t0, nc);
+        const pipeline = pipelineFor(nc);
+        const binds = bindsFor(pipeline);
         const pass = e.beginComputePass({ label: 'kpp' });
-        pass.setPipeline(this.kernels.kmeanspp);
+        pass.setPipeline(pipeline);
         let blockBase = 0;
         chunks.forEach((c, i) => {
-          const g = this.grid(blocksPer[i]);
           const slot = bt * chunks.length + i;
-          dev.queue.writeBuffer(
-            params[slot],
-            0,
-            new Uint32Array([
-              c.rows,
-              c.rowStart,
-              d4,
-              nc,
-              fresh ? 1 : 0,
-              store ? 1 : 0,
-              update ? 1 : 0,
-              blockBase,
-              blocks,
-              t0,
-              n,
-              g.x,
-            ]),
-          );
+          const g = this.grid(readAll ? Math.ceil(c.rows / (ROW_WORKGROUP * 4)) : blocksPer[i]);
+          const f = fresh ? 1 : 0;
+          const values = readAll
+            ? [c.rows, c.rowStart, d4, nc, f, t0, n, g.x]
+            : [c.rows, c.rowStart, d4, nc, f, store ? 1 : 0, update ? 1 : 0].concat([
+                blockBase,
+                blocks,
+                t0,
+                n,
+                g.x,
+              ]);
+          dev.queue.writeBuffer(params[slot], 0, new Uint32Array(values));
           pass.setBindGroup(0, binds[slot]);
           pass.dispatchWorkgroups(g.x, g.y);
           blockBase += blocksPer[i];
         });
         pass.end();
-        // partials of this batch -> staging rows [t0, t0 + nc)
-        e.copyBufferToBuffer(partials, 0, stageP, t0 * blocks * 4, nc * blocks * 4);
+        // GPU-summed potentials of this batch -> staging rows [t0, t0 + nc)
+        if (!readAll) e.copyBufferToBuffer(partials, 0, stageP, t0 * blocks * 4, nc * blocks * 4);
       }
       return e;
     };
-    const potentials = async (count: number, out: Float64Array): Promise<void> => {
+    const gpuPotentials = async (count: number, out: Float64Array): Promise<void> => {
       await this.sync(stageP.mapAsync(GPUMapMode.READ, 0, count * blocks * 4));
       const p = new Float32Array(stageP.getMappedRange(0, count * blocks * 4));
       for (let t = 0; t < count; t++) {
@@ -635,10 +663,10 @@ export class GpuBackend implements KMeansBackend {
       }
       stageP.unmap();
     };
-    /** pot <- staged row `row` (as float64, like the CPU's potential array). */
-    const readRow = async (row: number, pot: Float64Array): Promise<void> => {
-      await this.sync(stageRows.mapAsync(GPUMapMode.READ, row * n * 4, n * 4));
-      const v = new Float32Array(stageRows.getMappedRange(row * n * 4, n * 4));
+    /** pot <- staged row 0 (as float64, like the CPU's potential array). */
+    const readRow = async (pot: Float64Array): Promise<void> => {
+      await this.sync(stageRows.mapAsync(GPUMapMode.READ, 0, n * 4));
+      const v = new Float32Array(stageRows.getMappedRange(0, n * 4));
       for (let i = 0; i < n; i++) pot[i] = v[i];
       stageRows.unmap();
     };
@@ -650,8 +678,6 @@ export class GpuBackend implements KMeansBackend {
       const candPot = new Float64Array(trials);
       const first = rng.int(n);
       centroids.set(x.data.subarray(first * d, first * d + d), 0);
-      /** GPU-side: D2 <- row `t` of newD2 (the kept candidate). */
-      let adopt = -1;
       {
         let enc = dev.createCommandEncoder({ label: 'kpp first centre' });
         enc = score(enc, [first], 1, true, !store);
@@ -662,10 +688,12 @@ export class GpuBackend implements KMeansBackend {
           enc.copyBufferToBuffer(d2, 0, stageRows, 0, n * 4);
         }
         dev.queue.submit([enc.finish()]);
-        await readRow(0, pot);
-        // Drain the first centre's partials so stageP is free.
-        await potentials(1, candPot);
+        await readRow(pot);
+        // Drain the GPU-summed potential of the first centre so stageP is free.
+        if (!readAll) await gpuPotentials(1, candPot);
       }
+      /** readAll: row of newD2 the GPU must copy to D2 before the next scoring pass. */
+      let adopt = -1;
       for (let c = 1; c < k; c++) {
         throwIfAborted(signal);
         let total = 0;
@@ -680,30 +708,47 @@ export class GpuBackend implements KMeansBackend {
         let enc = dev.createCommandEncoder({ label: 'kpp score' });
         if (adopt >= 0) enc.copyBufferToBuffer(newD2, adopt * n * 4, d2, 0, n * 4);
         enc = score(enc, candIdx, trials, false, false);
-        if (readAll) enc.copyBufferToBuffer(newD2, 0, stageRows, 0, rowsBytes);
-        dev.queue.submit([enc.finish()]);
-        await potentials(trials, candPot);
         let bestT = 0;
-        for (let t = 1; t < trials; t++) if (candPot[t] < candPot[bestT]) bestT = t;
+        if (readAll) {
+          // One round trip: every candidate's row; potentials summed here in float64.
+          enc.copyBufferToBuffer(newD2, 0, stageRows, 0, rowsBytes);
+          dev.queue.submit([enc.finish()]);
+          await this.sync(stageRows.mapAsync(GPUMapMode.READ, 0, rowsBytes));
+          const rows = new Float32Array(stageRows.getMappedRange(0, rowsBytes));
+          for (let t = 0; t < trials; t++) {
+            let s = 0;
+            const o = t * n;
+            for (let i = 0; i < n; i++) s += rows[o + i];
+            candPot[t] = s;
+            if (s < candPot[bestT]) bestT = t;
+          }
+          if (c + 1 < k) {
+            const o = bestT * n;
+            for (let i = 0; i < n; i++) pot[i] = rows[o + i];
+          }
+          stageRows.unmap();
+          adopt = bestT;
+        } else {
+          dev.queue.submit([enc.finish()]);
+          await gpuPotentials(trials, candPot);
+          for (let t = 1; t < trials; t++) if (candPot[t] < candPot[bestT]) bestT = t;
+        }
         const chosen = candIdx[bestT];
         centroids.set(x.data.subarray(chosen * d, chosen * d + d), c * stride);
-        if (c + 1 === k) break; // the last centre needs no D^2
-        if (readAll) {
-          await readRow(bestT, pot);
-          adopt = bestT;
-        } else if (store) {
+        if (readAll || c + 1 === k) continue; // the last centre needs no D^2
+        if (store) {
           const e = dev.createCommandEncoder({ label: 'kpp keep' });
           e.copyBufferToBuffer(newD2, bestT * n * 4, d2, 0, n * 4);
           e.copyBufferToBuffer(newD2, bestT * n * 4, stageRows, 0, n * 4);
           dev.queue.submit([e.finish()]);
-          await readRow(0, pot);
+          await readRow(pot);
         } else {
           let e = dev.createCommandEncoder({ label: 'kpp update' });
           e = score(e, [chosen], 1, false, true);
           e.copyBufferToBuffer(d2, 0, stageRows, 0, n * 4);
           dev.queue.submit([e.finish()]);
-          await readRow(0, pot);
-          await potentials(1, candPot);
+          await readRow(pot);
+          await gpuPotentials(1, candPot);
         }
       }
       return centroids;
@@ -712,6 +757,7 @@ export class GpuBackend implements KMeansBackend {
       newD2.destroy();
       partials.destroy();
       cand.destroy();
+      candNorm.destroy();
       stageRows.destroy();
       stageP.destroy();
       for (const p of params) p.destroy();

@@ -10,6 +10,7 @@ import labelScanSrc from '../../shaders/label-scan.wgsl?raw';
 import labelScatterSrc from '../../shaders/label-scatter.wgsl?raw';
 import centroidUpdateSrc from '../../shaders/centroid-update.wgsl?raw';
 import kmeansppSrc from '../../shaders/kmeanspp.wgsl?raw';
+import kmeansppRowsSrc from '../../shaders/kmeanspp-rows.wgsl?raw';
 import selectClosestSrc from '../../shaders/select-closest.wgsl?raw';
 import blockSumSrc from '../../shaders/block-sum.wgsl?raw';
 import type { GpuContext } from './device.ts';
@@ -64,6 +65,8 @@ export interface GpuKernels {
   readonly labelScatter: GPUComputePipeline;
   readonly centroidUpdate: GPUComputePipeline;
   readonly kmeanspp: GPUComputePipeline;
+  /** kmeansppRows[g - 1] scores up to 4g candidates */
+  readonly kmeansppRows: readonly GPUComputePipeline[];
   readonly selectClosest: GPUComputePipeline;
   readonly blockSum: GPUComputePipeline;
 }
@@ -117,6 +120,7 @@ async function compile(
     labelScatter,
     centroidUpdate,
     kmeanspp,
+    kmeansppRows,
     selectClosest,
     blockSum,
   ] = await Promise.all([
@@ -127,6 +131,14 @@ async function compile(
     computePipeline(device, 'label-scatter', labelScatterSrc, 'main', {}),
     computePipeline(device, 'centroid-update', centroidUpdateSrc, 'main', {}),
     computePipeline(device, 'kmeanspp', kmeansppSrc, 'main', {}),
+    Promise.all(
+      [1, 2, 3, 4].map((g) =>
+        computePipeline(device, `kmeanspp-rows-${g}`, kmeansppRowsSrc, 'main', {
+          WG: ROW_WORKGROUP,
+          NCG: g,
+        }),
+      ),
+    ),
     computePipeline(device, 'select-closest', selectClosestSrc, 'main', {}),
     computePipeline(device, 'block-sum', blockSumSrc, 'main', {}),
   ]);
@@ -141,6 +153,7 @@ async function compile(
     labelScatter,
     centroidUpdate,
     kmeanspp,
+    kmeansppRows,
     selectClosest,
     blockSum,
   };

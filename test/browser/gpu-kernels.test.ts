@@ -72,6 +72,9 @@ let backend: GpuBackend;
 /** Same device, rows split into chunks of 64 KiB: exercises every multi-chunk code path. */
 let chunked: GpuBackend;
 let naive: GpuBackend;
+/** k-means++ paths: in-place D^2 updates (rows too big for a binding), and two round trips. */
+let kppUpdate: GpuBackend;
+let kppTwoTrips: GpuBackend;
 
 beforeAll(async () => {
   const got = await acquireGpu();
@@ -80,12 +83,16 @@ beforeAll(async () => {
   backend = await GpuBackend.create({ gpu });
   chunked = await GpuBackend.create({ gpu, maxChunkBytes: 64 * 1024 });
   naive = await GpuBackend.create({ gpu, assignKernel: 'naive' });
+  kppUpdate = await GpuBackend.create({ gpu, maxChunkBytes: 16 * 1024 });
+  kppTwoTrips = await GpuBackend.create({ gpu, kppReadAllBytes: 0 });
 });
 
 afterAll(() => {
   backend?.dispose();
   chunked?.dispose();
   naive?.dispose();
+  kppUpdate?.dispose();
+  kppTwoTrips?.dispose();
   gpu?.device.destroy();
 });
 
@@ -207,15 +214,16 @@ describe('centroid update (no float atomics)', () => {
 
 describe('greedy k-means++', () => {
   it('draws the same centres as the CPU for the same seed', async () => {
-    for (const [n, d, k] of [
-      [1200, 8, 24],
-      [400, 1792, 6],
-    ] as const) {
+    const cases: [number, number, number, GpuBackend[]][] = [
+      [1200, 8, 24, [backend, chunked, kppUpdate, kppTwoTrips]],
+      [400, 1792, 6, [backend, chunked]],
+    ];
+    for (const [n, d, k, backends] of cases) {
       const x = blobs(n, d, k, 3 * n);
       const seed = 11;
       const cpu = await greedyKMeansPlusPlus(x, k, new Rng(seed));
       // nIters = 0: the result's centroids are the k-means++ centres themselves
-      for (const b of [backend, chunked]) {
+      for (const b of backends) {
         const got = await b.kmeans(x, k, { nIters: 0, seed });
         expect(got.centroids.rows).toBe(k);
         expect(Array.from(got.centroids.data)).toEqual(Array.from(cpu.data));
