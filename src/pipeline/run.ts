@@ -232,7 +232,10 @@ export class RunExecutor {
       else this.#skip(item.path, 'the file is no longer stored; add the folder again');
     });
 
-    let { nextChunk } = await embeddedIndices(db, ds.id, key);
+    // Chunk numbers from the clock (ms x 1024, +1 per batch): a batch takes far longer than
+    // 1/1024 ms, so the counter never passes the clock and a later session or another tab
+    // embedding the same dataset never reuses a number. The order of chunks does not matter.
+    let nextChunk = Date.now() * 1024;
     let dim = 0;
     let writes = Promise.resolve();
     let writeError: unknown = null;
@@ -436,7 +439,6 @@ export class RunExecutor {
         onNotice,
       });
       this.run.backendUsed = outcome.backend;
-      this.#notice('cluster', 'info', `Clustered with ${outcome.backend}: ${outcome.reason}`);
       if (outcome.fellBackToCpu) {
         this.#notice(
           'cluster',
