@@ -5,7 +5,7 @@ import { ensureIsolation } from './sw/register';
 
 // Built app: the service worker keeps it offline and cross-origin isolated on any static host;
 // on the first visit it reloads the page once (see src/sw). The dev server sets the headers.
-const isolation = import.meta.env.PROD ? await ensureIsolation() : 'unsupported';
+const isolation = await ensureIsolation();
 if (isolation !== 'reloading') {
   const target = document.getElementById('app');
   if (!target) throw new Error('missing #app');

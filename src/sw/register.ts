@@ -25,9 +25,18 @@ export interface OfflineStatus {
   readonly version: string;
 }
 
+/** Defined (true) by src/sw/vite-plugin.ts in builds, which ship sw.js; absent in dev and tests. */
+declare const __STRATA_SERVICE_WORKER__: boolean | undefined;
+export const HAS_SERVICE_WORKER =
+  typeof __STRATA_SERVICE_WORKER__ !== 'undefined' && __STRATA_SERVICE_WORKER__ === true;
+
 const RELOADED_KEY = 'strata.sw-reloaded';
-/** Install caches only the app's start files (~1 MB): a few seconds even on a slow line. */
-const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * Install caches only the app's start files (~1.2 MB: the app, its workers, the ORT loader), a
+ * few seconds on a slow line. Past this the app starts without threads; the worker still takes
+ * over, and the next visit is isolated.
+ */
+const DEFAULT_TIMEOUT_MS = 15_000;
 
 function markReloaded(): boolean {
   try {
@@ -63,13 +72,13 @@ function waitForController(timeoutMs: number): Promise<boolean> {
 }
 
 /**
- * Registers the worker (production builds only) and makes sure the page is cross-origin
- * isolated. `swUrl` is resolved against the page, so the app works from any sub-path.
+ * Registers the worker (built app only: the dev server has no sw.js and sets the headers itself)
+ * and makes sure the page is cross-origin isolated. `swUrl` is resolved against the page, so the app works from any sub-path.
  */
 export async function ensureIsolation(
   options: { swUrl?: string; timeoutMs?: number } = {},
 ): Promise<IsolationStatus> {
-  if (!('serviceWorker' in navigator) || !window.isSecureContext) {
+  if (!HAS_SERVICE_WORKER || !('serviceWorker' in navigator) || !window.isSecureContext) {
     return window.crossOriginIsolated ? 'isolated' : 'unsupported';
   }
   let registration: ServiceWorkerRegistration;

@@ -121,6 +121,9 @@ export function strataServiceWorker(options: ServiceWorkerPluginOptions = {}): P
   return {
     name: 'strata-service-worker',
     apply: 'build',
+    // Tells src/sw/register.ts that this bundle ships sw.js. Not import.meta.env.PROD: that
+    // follows NODE_ENV, and a build started from a test runner (NODE_ENV=test) would lose it.
+    config: () => ({ define: { __STRATA_SERVICE_WORKER__: 'true' } }),
     configResolved(resolved) {
       config = resolved;
     },
