@@ -6,7 +6,6 @@ import type { ExportProgress } from '../pipeline/api';
 import { safeSegments } from './manifest';
 import type { ZipEntry } from './zip';
 
-
 async function dirFor(
   root: FileSystemDirectoryHandle,
   parts: readonly string[],
