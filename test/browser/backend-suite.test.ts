@@ -5,6 +5,7 @@
  * WebGPU (SwiftShader where there is no GPU); the WebGPU backend FAILS when no adapter is found.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmKernel, disposeCpuKernel } from '../../src/cpu/browser.ts';
 import { jsKernel } from '../../src/core/cpu-kernel-js.ts';
 import { CpuBackend } from '../../src/core/kmeans.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -125,6 +126,8 @@ let uncaptured: string[] = [];
 
 const subjects: Subject[] = [
   { name: 'cpu-js', make: async () => new CpuBackend(jsKernel) },
+  // The WebAssembly SIMD kernel of src/cpu, on the page's cores (the test page is isolated).
+  { name: 'cpu-wasm', make: async () => new CpuBackend(await createWasmKernel()) },
   {
     name: 'webgpu',
     make: async () => {
@@ -149,7 +152,11 @@ for (const subject of subjects) {
       uncaptured = [];
       subject.backend = await subject.make();
     });
-    afterAll(() => subject.backend?.dispose?.());
+    afterAll(() => {
+      const b = subject.backend;
+      if (b instanceof CpuBackend) disposeCpuKernel(b.kernel);
+      else b?.dispose?.();
+    });
 
     for (const c of cases) {
       it(`kmeans agrees with the reference: ${c.name}`, async () => {
@@ -230,7 +237,7 @@ for (const subject of subjects) {
       const x = blobs(10, 4, 2, 1);
       await expect(b.kmeans(x, 0, { nIters: 1, seed: 0 })).rejects.toThrow(/k must be/);
       await expect(b.assign(x, { data: new Float32Array(6), rows: 2, cols: 3 })).rejects.toThrow(
-        /dimension mismatch/,
+        /columns/,
       );
     });
 
