@@ -4,9 +4,72 @@
  * (the service worker has to provide isolation). Stopping it makes the host disappear, which is
  * how the offline tests cut the network.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT } from './helpers/app.ts';
+
+/**
+ * This file's own build: a production build (NODE_ENV=production) in a folder no other test
+ * rebuilds while a host serves it. The shared e2e build inherits the test runner's
+ * NODE_ENV=test, which makes Vite produce a development bundle (import.meta.env.DEV true), not
+ * what a person deploys.
+ */
+export const HOSTING_DIST = join(ROOT, '.cache/hosting-dist');
+const LOCK = join(ROOT, '.cache/hosting-build.lock');
+const INPUTS = ['src', 'public', 'shaders', 'index.html', 'vite.config.ts', 'package.json'];
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+function viteBuild(outDir: string): Promise<void> {
+  const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
+  const args = [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
+  return new Promise<void>((ok, fail) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+    child.on('error', fail);
+    child.on('exit', (code) =>
+      code === 0 ? ok() : fail(new Error(`vite build exited with ${code}`)),
+    );
+  });
+}
+
+/** Builds the app for deployment into HOSTING_DIST unless that build is newer than its inputs. */
+export async function buildForHosting(): Promise<string> {
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  for (let waited = 0; ; waited += 500) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      // A lock older than 10 minutes belongs to a build that died.
+      if (Date.now() - statSync(LOCK).mtimeMs > 600_000) rmdirSync(LOCK);
+      else if (waited > 600_000) throw new Error('the hosting build lock was never released');
+      else await sleep(500);
+    }
+  }
+  try {
+    const index = join(HOSTING_DIST, 'index.html');
+    const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+    const newest = Math.max(...INPUTS.map((p) => newestMtime(join(ROOT, p))));
+    if (built <= newest) await viteBuild(HOSTING_DIST);
+    return HOSTING_DIST;
+  } finally {
+    rmdirSync(LOCK);
+  }
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
