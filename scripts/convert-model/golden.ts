@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { format } from 'prettier';
+import { format, resolveConfig } from 'prettier';
 import { decodePng, encodePngRgb } from './png.ts';
 import { loadNsfwjsGraph } from './tfjs-graph.ts';
 
@@ -139,8 +139,9 @@ async function main(): Promise<void> {
     entries,
   };
   // Formatted as the repository's prettier check expects, so CI lint passes on the output.
-  const text = await format(JSON.stringify(golden), { parser: 'json' });
-  writeFileSync(join(OUT, 'mobilenet-v2-1.4.json'), text);
+  const file = join(OUT, 'mobilenet-v2-1.4.json');
+  const options = await resolveConfig(file);
+  writeFileSync(file, await format(JSON.stringify(golden), { ...options, filepath: file }));
 }
 
 await main();
