@@ -62,11 +62,20 @@ describe('resuming a run after a reload', () => {
     await setNumber(page, 'Lloyd iterations', 100);
     await page.getByRole('button', { name: 'Run curation' }).click();
 
+    // Where the cluster stage is: (level, step) from its progress, as one comparable number.
     const clustering = page.locator('li[data-stage="cluster"][data-status="running"]');
+    const position = async (): Promise<number> => {
+      const [level, step] = await Promise.all([
+        clustering.getAttribute('data-level', { timeout: 1000 }).catch(() => null),
+        clustering.getAttribute('data-step', { timeout: 1000 }).catch(() => null),
+      ]);
+      return level === null || step === null ? -1 : Number(level) * 100 + Number(step);
+    };
     await clustering.waitFor({ timeout: 180_000 });
-    // Let a few resampling steps finish and be stored, then pull the plug.
-    await page.waitForTimeout(2500);
-    expect(await clustering.count()).toBe(1);
+    // Let a few resampling steps of level 1 finish and be stored, then pull the plug.
+    await expect.poll(position, { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(103);
+    const reachedBeforeReload = await position();
+    expect(reachedBeforeReload).toBeLessThan(200 + 10);
     await page.reload();
 
     const banner = page.getByRole('region', { name: 'Unfinished run' });
@@ -74,6 +83,12 @@ describe('resuming a run after a reload', () => {
     expect(await banner.textContent()).toContain('during clustering');
     await snap(page, '08-resume-banner');
     await banner.getByRole('button', { name: 'Resume' }).click();
+    // The resumed run picks up at the step it had reached, not at level 1, step 0.
+    await clustering.waitFor({ timeout: 60_000 });
+    await expect.poll(position, { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(0);
+    const firstAfterResume = await position();
+    console.log(JSON.stringify({ reachedBeforeReload, firstAfterResume }));
+    expect(firstAfterResume).toBeGreaterThanOrEqual(reachedBeforeReload - 1);
     await page.getByText('Curated subset ready').waitFor({ timeout: 240_000 });
 
     await page.getByText('Work done').click();
