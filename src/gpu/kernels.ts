@@ -43,14 +43,23 @@ export const FALLBACK_ASSIGN_TUNING: AssignTuning = { workgroup: 32, td4: 16 };
  * written (SwiftShader figures above); bench/kmeans.html measures it on a machine that has one.
  */
 export const HARDWARE_ASSIGN_TUNING: AssignTuning = { workgroup: 64, td4: 16 };
-/** Threads per workgroup of the naive kernel and the one-thread-per-row helpers. */
+/**
+ * Threads per workgroup of the naive kernel, row norms and kmeanspp-rows.wgsl (4 rows per
+ * thread there). Barrier-free kernels: on SwiftShader a row-norms pass over 20k x 128 took
+ * 5-10 ms at 64, so the size was not tuned further; the naive kernel at 64 is the baseline.
+ */
 export const ROW_WORKGROUP = 64;
 
-/** Rows per workgroup of each row-parallel kernel (for grid sizes). */
+/**
+ * Rows per workgroup of kmeanspp.wgsl (the GPU-summed k-means++ path). On SwiftShader, 2000 rows
+ * x 16 dims x 8 candidates took 14-45 ms per dispatch with 256 threads and four reductions, 11-35
+ * ms with 64 threads and one reduction (machine shared, noisy).
+ */
 export const KPP_ROWS_PER_GROUP = 64;
+/** Rows per workgroup of label-sort.wgsl's count and of block-sum.wgsl (fixed in the WGSL). */
 export const COUNT_ROWS_PER_GROUP = 256;
 export const BLOCK_SUM_ROWS = 256;
-/** Candidates one k-means++ dispatch scores (kmeanspp.wgsl keeps 4 vec4 accumulators). */
+/** Candidates one k-means++ dispatch scores (four mat4x4 / vec4 accumulators in the WGSL). */
 export const KPP_MAX_CANDIDATES = 16;
 
 export interface GpuKernels {
