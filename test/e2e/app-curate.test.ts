@@ -200,6 +200,26 @@ describe('curating a dropped folder in the built app', () => {
     );
     expect(curated).toBeGreaterThan(random);
 
+    // The runs list holds the three runs with their parameters; delete one.
+    const runs = page.locator('section[aria-labelledby="runs-title"] li');
+    expect(await runs.count()).toBe(SEEDS.length);
+    expect(await runs.first().textContent()).toContain(`seed ${SEEDS[SEEDS.length - 1]}`);
+    await runs
+      .last()
+      .getByRole('button', { name: /^Delete run/ })
+      .click();
+    await runs.last().getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => runs.count()).toBe(SEEDS.length - 1);
+
+    // The dataset stays stored: a new run on it needs no files again.
+    await page.getByRole('button', { name: 'Change settings' }).click();
+    await page.getByRole('button', { name: 'Use different data' }).click();
+    const datasets = page.locator('section[aria-labelledby="datasets-title"]');
+    await datasets.getByText('emoji-folder').waitFor();
+    await snap(page, '15-stored-datasets');
+    await datasets.getByRole('button', { name: 'New run' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

@@ -48,6 +48,7 @@ export class CurateSession {
   note = $state<string | null>(null);
 
   runs = $state<RunInfo[]>([]);
+  datasets = $state<DatasetInfo[]>([]);
   unfinished = $state<RunInfo[]>([]);
   storage = $state<StorageInfo | null>(null);
 
@@ -99,11 +100,13 @@ export class CurateSession {
     const ws = this.#ws;
     if (!ws) return;
     try {
-      const [runs, unfinished, storage] = await Promise.all([
+      const [runs, unfinished, storage, datasets] = await Promise.all([
         ws.listRuns(),
         ws.unfinishedRuns(),
         ws.storage(),
+        ws.listDatasets(),
       ]);
+      this.datasets = datasets.sort((a, b) => b.updatedAt - a.updatedAt);
       this.runs = runs.sort((a, b) => b.createdAt - a.createdAt);
       // The run this page is executing is not "unfinished": it is on screen.
       this.unfinished = unfinished.filter((r) => r.id !== ws.activeRunId);
@@ -153,6 +156,57 @@ export class CurateSession {
     } catch (e) {
       this.error = describeError(e, 'pick default settings');
     }
+  }
+
+  /** A new run on a stored dataset, without adding its files again. */
+  async useDataset(dataset: DatasetInfo): Promise<void> {
+    this.error = null;
+    this.note = null;
+    this.dataset = dataset;
+    this.report = null;
+    this.failedReport = null;
+    this.run = null;
+    await this.#suggest(dataset);
+    this.phase = 'configure';
+  }
+
+  /**
+   * Re-read a folder opened with the folder picker: call from a click (the browser asks for
+   * permission again after a reload).
+   */
+  async rescan(dataset: DatasetInfo): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    this.error = null;
+    this.note = null;
+    const before = this.phase;
+    this.phase = 'ingesting';
+    try {
+      const report = await ws.rescan(dataset.id);
+      this.report = report;
+      this.dataset = report.dataset;
+      this.run = null;
+      await this.#suggest(report.dataset);
+      this.phase = 'configure';
+    } catch (e) {
+      this.phase = before === 'ingesting' ? 'empty' : before;
+      if (!isCancellation(e)) this.error = describeError(e, 'rescan the folder');
+    } finally {
+      this.ingestProgress = null;
+      await this.refreshLists();
+    }
+  }
+
+  async deleteDataset(dataset: DatasetInfo): Promise<void> {
+    const ws = this.#ws;
+    if (!ws) return;
+    try {
+      await ws.deleteDataset(dataset.id);
+      if (this.dataset?.id === dataset.id) this.startOver();
+    } catch (e) {
+      this.error = describeError(e, 'delete the dataset');
+    }
+    await this.refreshLists();
   }
 
   /** Back to the suggested defaults for the current dataset. */
