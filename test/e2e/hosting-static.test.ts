@@ -140,7 +140,43 @@ describe('the built app on a plain static host, under a sub-path', () => {
     expect(host.requests.length).toBe(before); // nothing reached the (stopped) host
     await demo.close();
 
+    // Nothing in the app needed anything the policy forbids.
     expect(await cspViolations()).toEqual([]);
+
+    // The policy is in force: no string-to-code (no 'unsafe-eval'), no inline script, no
+    // workers from blob: URLs, while WebAssembly compiles ('wasm-unsafe-eval'; the embedding
+    // run above used it). Probed from page code: DevTools' own evaluation is exempt from CSP.
+    const probe = await page.evaluate(async () => {
+      const blocked: string[] = [];
+      document.addEventListener('securitypolicyviolation', (e) => {
+        blocked.push(`${e.violatedDirective.split('-')[0]}:${e.blockedURI}`);
+      });
+      const w = window as unknown as Record<string, unknown>;
+      // eslint-disable-next-line no-implied-eval -- the point: the policy must refuse it
+      setTimeout('window.__probeTimer = 1', 0);
+      const inline = document.createElement('script');
+      inline.textContent = 'window.__probeInline = 1';
+      document.head.append(inline);
+      new Worker(URL.createObjectURL(new Blob([''], { type: 'text/javascript' })));
+      // The smallest valid module: magic number and version.
+      const wasm = await WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])).then(
+        () => 'compiled',
+        (e: Error) => e.name,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      return {
+        timerRan: w.__probeTimer === 1,
+        inlineRan: w.__probeInline === 1,
+        blocked: [...new Set(blocked.map((b) => b.replace(/^(\w+):blob:.*/, '$1:blob')))].sort(),
+        wasm,
+      };
+    });
+    expect(probe).toEqual({
+      timerRan: false,
+      inlineRan: false,
+      blocked: ['script:eval', 'script:inline', 'worker:blob'],
+      wasm: 'compiled',
+    });
     expect(errors).toEqual([]);
     await context.close();
   });
