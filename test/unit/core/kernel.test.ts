@@ -8,6 +8,7 @@ describe('jsKernel', () => {
   // over, and with d = 300 the centroid tile (32768 / d = 109 centroids) splits k = 251.
   for (const [n, d, k] of [
     [77, 3, 5],
+    [61, 2, 37], // the 2-D path
     [130, 300, 251],
     [33, 1, 2],
     [5, 17, 1],
