@@ -5,7 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { buildEmojiFolder, type EmojiFolder } from '../../scripts/fixtures/emoji-folder.ts';
+import {
+  SMALL_EMOJI_FOLDER,
+  buildEmojiFolder,
+  type EmojiFolder,
+} from '../../scripts/fixtures/emoji-folder.ts';
 import {
   launchBrowser,
   newContext,
@@ -20,7 +24,8 @@ let browser: Browser;
 let fixture: EmojiFolder;
 
 beforeAll(async () => {
-  fixture = buildEmojiFolder();
+  // 61 images: embedding is the slow part here, and resume needs only enough to cluster.
+  fixture = buildEmojiFolder(SMALL_EMOJI_FOLDER, { small: true });
   preview = await startPreview();
   browser = await launchBrowser();
 });
@@ -50,16 +55,16 @@ describe('resuming a run after a reload', () => {
     await page.locator('input[data-role="folder-input"]').setInputFiles(fixture.root);
     await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 60_000 });
 
-    // Two levels with resampling and long Lloyd runs: clustering lasts long enough (tens of
-    // seconds on a 2-core CPU) to reload in the middle of it.
+    // Two levels with resampling and long Lloyd runs: level 1 alone is 11 fits of 300 rounds
+    // (several seconds on a 2-core CPU), long enough to reload in the middle of it.
     await page.getByText('Advanced', { exact: true }).click();
     await setNumber(page, 'Levels', 2);
-    await setNumber(page, 'Clusters at level 1', 50);
-    await setNumber(page, 'Clusters at level 2', 10);
+    await setNumber(page, 'Clusters at level 1', 20);
+    await setNumber(page, 'Clusters at level 2', 5);
     await setNumber(page, 'Points per cluster at level 1', 2);
-    await setNumber(page, 'Points per cluster at level 2', 3);
+    await setNumber(page, 'Points per cluster at level 2', 2);
     await setNumber(page, 'Resampling steps', 10);
-    await setNumber(page, 'Lloyd iterations', 100);
+    await setNumber(page, 'Lloyd iterations', 300);
     await page.getByRole('button', { name: 'Run curation' }).click();
 
     // Where the cluster stage is: (level, step) from its progress, as one comparable number.
