@@ -198,7 +198,6 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuAcquireR
   const hasF16 = adapter.features.has('shader-f16');
   const requiredFeatures: GPUFeatureName[] = [];
   if (hasF16) requiredFeatures.push('shader-f16');
-  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'strata' });
