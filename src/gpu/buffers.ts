@@ -6,9 +6,16 @@
  */
 import type { Matrix } from '../core/types.ts';
 
-export const STORAGE = GPUBufferUsage.STORAGE;
-export const COPY_SRC = GPUBufferUsage.COPY_SRC;
-export const COPY_DST = GPUBufferUsage.COPY_DST;
+/*
+ * Buffer usage flags by their values in the WebGPU specification, not via the GPUBufferUsage
+ * global: that global is missing where WebGPU is, and this module must load there too (the
+ * cluster worker imports it and then runs on the CPU).
+ */
+export const MAP_READ = 0x0001;
+export const COPY_SRC = 0x0004;
+export const COPY_DST = 0x0008;
+export const UNIFORM = 0x0040;
+export const STORAGE = 0x0080;
 
 export interface RowChunk {
   readonly buffer: GPUBuffer;
@@ -114,7 +121,7 @@ export function uniformU32(device: GPUDevice, values: readonly number[], label: 
   const buffer = device.createBuffer({
     label,
     size,
-    usage: GPUBufferUsage.UNIFORM | COPY_DST,
+    usage: UNIFORM | COPY_DST,
     mappedAtCreation: true,
   });
   const u = new Uint32Array(buffer.getMappedRange());
@@ -134,7 +141,7 @@ export async function readBack(
   const staging = device.createBuffer({
     label: 'readback',
     size,
-    usage: GPUBufferUsage.MAP_READ | COPY_DST,
+    usage: MAP_READ | COPY_DST,
   });
   const enc = device.createCommandEncoder({ label: 'readback' });
   enc.copyBufferToBuffer(src, offset, staging, 0, size);

@@ -33,6 +33,8 @@ import type {
 import {
   type GpuRows,
   COPY_DST,
+  MAP_READ,
+  UNIFORM,
   readBack,
   storageBuffer,
   uniformU32,
@@ -561,17 +563,17 @@ export class GpuBackend implements KMeansBackend {
     const stageRows = dev.createBuffer({
       label: 'kpp D2 staging',
       size: Math.max(16, readAll ? rowsBytes : n * 4),
-      usage: GPUBufferUsage.MAP_READ | COPY_DST,
+      usage: MAP_READ | COPY_DST,
     });
     const stageP = dev.createBuffer({
       label: 'kpp partials staging',
       size: Math.max(16, trials * blocks * 4),
-      usage: GPUBufferUsage.MAP_READ | COPY_DST,
+      usage: MAP_READ | COPY_DST,
     });
     const batches = Math.ceil(trials / KPP_MAX_CANDIDATES);
     const slots = batches * chunks.length;
     const params = Array.from({ length: slots }, () =>
-      dev.createBuffer({ label: 'kpp params', size: 48, usage: GPUBufferUsage.UNIFORM | COPY_DST }),
+      dev.createBuffer({ label: 'kpp params', size: 48, usage: UNIFORM | COPY_DST }),
     );
     /** The pipeline for a batch of nc candidates; bind groups are made per pipeline. */
     const pipelineFor = (nc: number): GPUComputePipeline =>
