@@ -94,7 +94,7 @@ describe('the app around a run', () => {
     await context.close();
   });
 
-  it('explains a folder with nothing usable, and takes loose dropped files', async () => {
+  it('explains a folder with nothing usable, takes loose dropped files, cancels a run', async () => {
     const { context, errors } = await newContext(browser);
     const page = await context.newPage();
     await page.goto(preview.url);
@@ -137,6 +137,20 @@ describe('the app around a run', () => {
     await problem.waitFor();
     expect((await problem.textContent())?.length).toBeGreaterThan(20);
     await snap(page, '14-target-too-large');
+
+    // Cancel while embedding: a note says what is kept, and the run can be resumed later.
+    await page.locator('#s-target').fill('2');
+    await page.locator('#s-target').press('Tab');
+    await page.getByRole('button', { name: 'Run curation' }).click();
+    await page.locator('li[data-stage="embed"][data-status="running"]').waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Run cancelled' })
+      .waitFor({ timeout: 30_000 });
+    const run = page.locator('section[aria-labelledby="runs-title"] li').first();
+    expect(await run.textContent()).toContain('cancelled');
+    await run.getByRole('button', { name: 'Resume' }).waitFor();
 
     expect(errors).toEqual([]);
     await context.close();
