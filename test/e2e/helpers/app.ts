@@ -4,7 +4,15 @@
  * playwright-core with the project's flags (test/chromium.ts). Reused by every e2e file.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -43,26 +51,41 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
+/** Whether the process that wrote a lock is still running. */
+function holderAlive(): boolean {
+  try {
+    const pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else; anything else (ESRCH, no pid file yet).
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A lock directory: several test files (or people) may ask for a build at the same time. */
 async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
   for (let waited = 0; ; waited += 500) {
     try {
       mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
       break;
     } catch {
-      // A lock older than 10 minutes belongs to a build that died; take it over.
-      if (waited > 600_000 || Date.now() - statSync(LOCK).mtimeMs > 600_000) {
-        rmdirSync(LOCK);
+      // A lock whose process died (a killed test run) is taken over after a grace period
+      // long enough for the holder to have written its pid.
+      if (waited >= 2000 && !holderAlive()) {
+        rmSync(LOCK, { recursive: true, force: true });
         continue;
       }
+      if (waited > 600_000) throw new Error(`gave up waiting for the build lock ${LOCK}`);
       await sleep(500);
     }
   }
   try {
     return await fn();
   } finally {
-    rmdirSync(LOCK);
+    rmSync(LOCK, { recursive: true, force: true });
   }
 }
 
