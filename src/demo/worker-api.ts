@@ -40,6 +40,6 @@ export interface DemoWorkerApi {
   rings(request: RingsRequest, onProgress: (progress: DemoProgress) => void): Promise<RingsResult>;
   /** KL of 300 uniform points, mean and std over 10 draws: the chart's lower bound. */
   bound(seed: number): Promise<{ mean: number; std: number }>;
-  /** The backend `choice` resolves to here, and why (shown under the charts). */
+  /** The backend `choice` resolves to here, and why, as a phrase without a final period. */
   backend(choice: DemoBackendChoice): Promise<{ name: string; note: string }>;
 }

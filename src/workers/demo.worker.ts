@@ -22,13 +22,14 @@ let cached: { choice: DemoBackendChoice; resolved: Promise<Resolved> } | null = 
  * does not pick it; choosing "webgpu" explicitly still uses it.
  */
 async function resolve(choice: DemoBackendChoice): Promise<Resolved> {
-  if (choice === 'cpu') return { backend: planarBackend(), note: 'CPU (JavaScript), as chosen' };
+  if (choice === 'cpu')
+    return { backend: planarBackend(), note: 'the CPU (JavaScript), as chosen' };
   try {
     const gpu = await GpuBackend.create({ rejectFallback: choice === 'auto' });
-    return { backend: gpu, note: `WebGPU on ${gpu.adapter}` };
+    return { backend: gpu, note: `WebGPU (${gpu.adapter})` };
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    return { backend: planarBackend(), note: `CPU (JavaScript): ${why}` };
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\.$/, '');
+    return { backend: planarBackend(), note: `the CPU (JavaScript); WebGPU was not used: ${why}` };
   }
 }
 
