@@ -200,6 +200,13 @@ describe('curating a dropped folder in the built app', () => {
     );
     expect(curated).toBeGreaterThan(random);
 
+    // A new subset size from the same clusters: no re-clustering, a manifest of the new size.
+    await page.getByText('Another subset size (keeps the clusters)').click();
+    await page.getByLabel('Subset size').fill('30');
+    await page.getByRole('button', { name: 'Sample again' }).click();
+    await expect.poll(() => page.locator('.big').first().textContent()).toBe('30');
+    expect(parseCsv(await downloadManifest(page)).rows).toHaveLength(30);
+
     // The runs list holds the three runs with their parameters; delete one.
     const runs = page.locator('section[aria-labelledby="runs-title"] li');
     expect(await runs.count()).toBe(SEEDS.length);

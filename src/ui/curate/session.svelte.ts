@@ -44,6 +44,8 @@ export class CurateSession {
   run = $state<RunInfo | null>(null);
   progress = $state<Partial<Record<StageName, ProgressEvent>>>({});
   stageStatus = $state<Partial<Record<StageName, StageStatus>>>({});
+  /** bumped when the run on screen gets a new sample, so Explore reloads */
+  sampleVersion = $state(0);
   /** a note after a cancelled run */
   note = $state<string | null>(null);
 
@@ -286,6 +288,14 @@ export class CurateSession {
     this.phase = 'done';
   }
 
+  /** A finished run got a new sample (another target or leaf strategy). */
+  resampled(run: RunInfo): void {
+    this.sampleVersion++;
+    this.run = run;
+    this.settings = run.settings;
+    void this.refreshLists();
+  }
+
   async deleteRun(run: RunInfo): Promise<void> {
     const ws = this.#ws;
     if (!ws) return;
@@ -340,7 +350,9 @@ export class CurateSession {
         }
         break;
       case 'run':
-        if (event.run.id === this.run?.id) this.run = event.run;
+        // Only a run being executed changes on screen; a finished one shown in Explore is
+        // replaced as a whole when it gets a new sample (see resampled).
+        if (event.run.id === this.run?.id && this.phase === 'running') this.run = event.run;
         break;
       case 'notice':
       case 'skip':
