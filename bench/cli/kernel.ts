@@ -1,7 +1,8 @@
 /**
  * Throughput of a CpuKernel (default: the plain-JS one) on fixed workloads; one JSON line each.
  * GFLOP/s = 2*N*K*D / seconds (median of 3), from wall time and from this process's CPU time
- * (the latter is steadier when other work shares the machine). Run: npx tsx bench/cli/kernel.ts [js]
+ * (the latter is steadier when other work shares the machine; it means little for a kernel that
+ * computes on worker threads). Run: npx tsx bench/cli/kernel.ts [js|wasm]
  */
 import { loadKernel } from '../../src/cli/kernels.ts';
 import { createMatrix } from '../../src/core/matrix.ts';

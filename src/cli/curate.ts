@@ -9,7 +9,7 @@ import {
   DEFAULT_RESAMPLING_STEPS,
   DEFAULT_SEED,
   LEVEL_SHRINK,
-  estimateFlops,
+  estimateSeconds,
   suggestHierarchy,
 } from '../core/defaults.ts';
 import {
@@ -32,46 +32,54 @@ import {
   type CliCommand,
 } from './command.ts';
 import { packageVersion, readEmbeddings, toInt64, writeArray } from './files.ts';
-import { DEFAULT_KERNEL, kernelNames, loadKernel } from './kernels.ts';
+import { DEFAULT_KERNEL, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
 import { Progress, formatSeconds } from './progress.ts';
 
 const STRATEGIES: readonly ResampleStrategy[] = ['closest', 'random'];
 const LEAVES: readonly LeafStrategy[] = ['random', 'closest', 'furthest'];
 
 /**
- * Throughput probe: assignment of up to 2048 rows to 256 of the input's own rows. About 0.1-0.3 s
- * at D=384 with the JS kernel; repeated until 0.25 s have passed so timer noise stays small.
+ * Throughput probes on the input's own rows: assignment of up to 2048 rows to 256 centroids (the
+ * Lloyd pass) and distances of up to 8192 rows to 8 candidates (the k-means++ call, which kernels
+ * run at a different rate: JS 2.8 vs 4.6 GFLOP/s of CPU time, the wasm kernel 1.8 vs 8.7 wall
+ * here). Each is repeated until 250 ms have passed so timer noise stays small; about 0.6 s in all.
  */
-async function probeFlops(kernel: CpuKernel, x: Matrix): Promise<number> {
-  const rows = Math.min(x.rows, 2048);
-  const k = Math.min(256, x.rows);
+async function probeFlops(kernel: CpuKernel, x: Matrix): Promise<{ assign: number; init: number }> {
   const d = x.cols;
-  const sample = createMatrix(rows, d, x.data.subarray(0, rows * d));
-  const cent = new Float32Array(k * d);
-  const step = x.rows / k;
-  for (let j = 0; j < k; j++) {
-    const i = Math.floor(j * step);
-    cent.set(x.data.subarray(i * d, i * d + d), j * d);
-  }
-  const c = createMatrix(k, d, cent);
-  const out = { labels: new Int32Array(rows), dist2: new Float32Array(rows) };
-  await kernel.assign(
-    createMatrix(Math.min(rows, 64), d, sample.data.subarray(0, Math.min(rows, 64) * d)),
-    c,
-    {
-      labels: new Int32Array(Math.min(rows, 64)),
-      dist2: new Float32Array(Math.min(rows, 64)),
-    },
-  ); // warm-up: lets the JIT compile the hot loop before timing
-  let calls = 0;
-  const t0 = performance.now();
-  let elapsed = 0;
-  while (elapsed < 250 || calls === 0) {
-    await kernel.assign(sample, c, out);
-    calls++;
-    elapsed = performance.now() - t0;
-  }
-  return (2 * rows * k * d * calls) / (elapsed / 1000);
+  const rowsOf = (rows: number): Matrix => createMatrix(rows, d, x.data.subarray(0, rows * d));
+  const spread = (k: number): Matrix => {
+    const cent = new Float32Array(k * d);
+    for (let j = 0; j < k; j++) {
+      const i = Math.floor((j * x.rows) / k);
+      cent.set(x.data.subarray(i * d, i * d + d), j * d);
+    }
+    return createMatrix(k, d, cent);
+  };
+  const timed = async (f: () => void | Promise<void>, flops: number): Promise<number> => {
+    await f(); // warm-up: lets the JIT compile the hot loop before timing
+    let calls = 0;
+    const t0 = performance.now();
+    let elapsed = 0;
+    while (elapsed < 250 || calls === 0) {
+      await f();
+      calls++;
+      elapsed = performance.now() - t0;
+    }
+    return (flops * calls) / (elapsed / 1000);
+  };
+  const ra = Math.min(x.rows, 2048);
+  const ka = Math.min(256, x.rows);
+  const xa = rowsOf(ra);
+  const ca = spread(ka);
+  const out = { labels: new Int32Array(ra), dist2: new Float32Array(ra) };
+  const assign = await timed(() => kernel.assign(xa, ca, out), 2 * ra * ka * d);
+  const ri = Math.min(x.rows, 8192);
+  const ki = Math.min(8, x.rows);
+  const xi = rowsOf(ri);
+  const ci = spread(ki);
+  const dist = new Float32Array(ri * ki);
+  const init = await timed(() => kernel.distancesTo(xi, ci, dist), 2 * ri * ki * d);
+  return { assign, init };
 }
 
 /** Quotes a word for a POSIX shell when it needs it. */
@@ -193,11 +201,19 @@ Options (defaults are picked from the data size and a time budget; see run.json 
 
     const kernel = await loadKernel(kernelName);
     const backend = new CpuBackend(kernel);
-    const flops = await probeFlops(kernel, x);
+    const flops = await probeFlops(kernel, x).catch((e: unknown) => {
+      releaseKernel(kernel);
+      throw e;
+    });
     lap('probe');
 
     // Resolve the plan: automatic defaults first, then every explicit flag on top.
-    const auto = suggestHierarchy(n, d, { flopsPerSecond: flops, budgetSeconds: budget, target });
+    const auto = suggestHierarchy(n, d, {
+      flopsPerSecond: flops.assign,
+      initFlopsPerSecond: flops.init,
+      budgetSeconds: budget,
+      target,
+    });
     let ks: number[];
     if (clustersFlag) ks = clustersFlag;
     else if (levelsFlag !== undefined) {
@@ -226,13 +242,13 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       nIters: itersFlag ?? auto.config.nIters,
       seed,
     };
-    const estimate = estimateFlops(n, d, config) / flops;
+    const estimate = estimateSeconds(n, d, config, flops.assign, flops.init);
     // Why the automatic plan looks as it does (its first line restates the inputs).
     if (autoShape)
       for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
     io.err(
       `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
-        `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops / 1e9).toFixed(2)} GFLOP/s (budget ${formatSeconds(budget)})\n`,
+        `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops.assign / 1e9).toFixed(2)} GFLOP/s (k-means++ ${(flops.init / 1e9).toFixed(2)}) (budget ${formatSeconds(budget)})\n`,
     );
 
     const warnings: string[] = [];
@@ -256,7 +272,7 @@ Options (defaults are picked from the data size and a time budget; see run.json 
         levelSeconds.push((now - levelStart) / 1000);
         levelStart = now;
       },
-    });
+    }).finally(() => releaseKernel(kernel));
     progress.done();
     lap('cluster');
 
@@ -324,7 +340,8 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       },
       plan: {
         budgetSeconds: budget,
-        measuredGflops: flops / 1e9,
+        measuredGflops: flops.assign / 1e9,
+        measuredInitGflops: flops.init / 1e9,
         estimatedSeconds: estimate,
         automatic: auto.config,
         rationale: auto.rationale,

@@ -3,6 +3,7 @@
  * kernel (e.g. WebAssembly SIMD) registers one loader and every command can use it.
  */
 import { jsKernel } from '../core/cpu-kernel-js.ts';
+import { InputError } from '../core/errors.ts';
 import type { CpuKernel } from '../core/types.ts';
 import { UsageError } from './command.ts';
 
@@ -11,7 +12,23 @@ export const DEFAULT_KERNEL = 'js';
 /** Loaders by name; async so a kernel can load its module or binary lazily. */
 export const kernelLoaders: Record<string, () => Promise<CpuKernel>> = {
   js: async () => jsKernel,
+  // WebAssembly SIMD on every core (src/cpu); needs the built .wasm files (`npm run assets`).
+  wasm: async () => {
+    const { createWasmKernel } = await import('../cpu/node.ts');
+    try {
+      return await createWasmKernel();
+    } catch (e) {
+      throw new InputError(
+        `--kernel wasm is unavailable: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  },
 };
+
+/** Releases a kernel's workers so the process can exit (the JS kernel holds none). */
+export function releaseKernel(kernel: CpuKernel): void {
+  (kernel as CpuKernel & { dispose?: () => void }).dispose?.();
+}
 
 export function kernelNames(): string[] {
   return Object.keys(kernelLoaders);

@@ -2,7 +2,7 @@
 import { CpuBackend } from '../core/kmeans.ts';
 import { runToyExperiment, type ToyResult } from '../core/toy.ts';
 import { choiceFlag, intFlag, parseFlags, type CliCommand } from './command.ts';
-import { DEFAULT_KERNEL, kernelNames, loadKernel } from './kernels.ts';
+import { DEFAULT_KERNEL, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
 import { Progress } from './progress.ts';
 
 /** Row labels and the paper's notebook values (algorithm.md section 4). */
@@ -38,13 +38,14 @@ i.i.d. uniform points (mean +- std of 10 draws) and the raw data.
     });
     const seed = intFlag('seed', f.seed, 0) ?? 0;
     const kernelName = choiceFlag('kernel', f.kernel, kernelNames()) ?? DEFAULT_KERNEL;
-    const backend = new CpuBackend(await loadKernel(kernelName));
+    const kernel = await loadKernel(kernelName);
+    const backend = new CpuBackend(kernel);
     const progress = new Progress(io);
     const t0 = performance.now();
     const result = await runToyExperiment(seed, backend, {
       signal: io.signal,
       onProgress: (row, fraction) => progress.update(`toy: ${row}`, fraction),
-    });
+    }).finally(() => releaseKernel(kernel));
     progress.done();
     const seconds = (performance.now() - t0) / 1000;
     if (f.json) {

@@ -11,7 +11,9 @@
  *     means no resampling at that level. m = 10 steps.
  *  3. Cost. One assignment pass costs 2 n k d flops; a k-means run makes (iters + 1) Lloyd passes
  *     plus about (2 + ln k) passes of greedy k-means++; a resampling step refits on
- *     min(n_t, k_t r_t) rows and reassigns all n_t rows. Seconds = flops / throughput.
+ *     min(n_t, k_t r_t) rows and reassigns all n_t rows. Seconds = Lloyd flops / assignment
+ *     throughput + k-means++ flops / candidate-scoring throughput (the two differ by 1.5-5x
+ *     between kernels: k-means++ scores only 2 + ln k candidates per call).
  *  4. Fitting the budget, cheapest sacrifice first: drop resampling at level 1 (it multiplies the
  *     dominant level's cost by up to 1 + m; the paper drops it too); cut Lloyd rounds 50 -> 30
  *     -> 20 -> 10 (after greedy k-means++ most of the objective's decrease comes in the first
@@ -47,8 +49,13 @@ export const MIN_TOP_K = 20;
 export const MIN_K1 = 100;
 
 export interface SuggestOptions {
-  /** measured throughput of the backend, flops per second */
+  /** measured throughput of the backend's assignment (Lloyd) passes, flops per second */
   readonly flopsPerSecond?: number;
+  /**
+   * measured throughput of k-means++ candidate scoring, if it differs (it runs 2 + ln k
+   * candidates per call, which some kernels handle far less efficiently); default flopsPerSecond
+   */
+  readonly initFlopsPerSecond?: number;
   readonly budgetSeconds?: number;
   /** size of the curated subset, if known */
   readonly target?: number;
@@ -61,23 +68,51 @@ export interface Suggestion {
   readonly rationale: string[];
 }
 
-/** Estimated flops of a whole hierarchy run on n x d input (see rule 3 above). */
-export function estimateFlops(n: number, d: number, config: HierarchyConfig): number {
+export interface FlopsParts {
+  /** Lloyd: the initial assignment, every round, and the reassignments after resampling */
+  readonly lloyd: number;
+  /** greedy k-means++ candidate scoring */
+  readonly init: number;
+}
+
+/** Estimated flops of a whole hierarchy run on n x d input, split by kind (rule 3 above). */
+export function estimateFlopsParts(n: number, d: number, config: HierarchyConfig): FlopsParts {
   let rows = n;
-  let flops = 0;
+  let lloyd = 0;
+  let init = 0;
   for (let t = 0; t < config.levels.length; t++) {
     const k = Math.min(config.levels[t].k, rows);
     const r = config.levels[t].sampleSize;
-    const passes = config.nIters + 1 + kmeansPlusPlusTrials(k);
+    const trials = kmeansPlusPlusTrials(k);
     const pass = (m: number): number => 2 * m * k * d;
-    flops += passes * pass(rows);
+    lloyd += (config.nIters + 1) * pass(rows);
+    init += trials * pass(rows);
     if (r > 1) {
       const s = Math.min(rows, k * r);
-      flops += config.resamplingSteps * (passes * pass(s) + pass(rows));
+      lloyd += config.resamplingSteps * ((config.nIters + 1) * pass(s) + pass(rows));
+      init += config.resamplingSteps * trials * pass(s);
     }
     rows = k;
   }
-  return flops;
+  return { lloyd, init };
+}
+
+/** Estimated flops of a whole hierarchy run on n x d input (see rule 3 above). */
+export function estimateFlops(n: number, d: number, config: HierarchyConfig): number {
+  const p = estimateFlopsParts(n, d, config);
+  return p.lloyd + p.init;
+}
+
+/** Estimated seconds at the given throughputs (k-means++ at its own rate when known). */
+export function estimateSeconds(
+  n: number,
+  d: number,
+  config: HierarchyConfig,
+  flopsPerSecond: number,
+  initFlopsPerSecond = flopsPerSecond,
+): number {
+  const p = estimateFlopsParts(n, d, config);
+  return p.lloyd / flopsPerSecond + p.init / initFlopsPerSecond;
 }
 
 /** k values per level from k1 by rule 1. */
@@ -131,7 +166,9 @@ export function suggestHierarchy(n: number, d: number, opts: SuggestOptions = {}
   if (!(fps > 0)) throw new RangeError(`throughput must be positive, got ${fps}`);
   if (!(budget > 0)) throw new RangeError(`budget must be positive, got ${budget}`);
   const target = opts.target;
-  const seconds = (c: HierarchyConfig): number => estimateFlops(n, d, c) / fps;
+  const initFps = opts.initFlopsPerSecond ?? fps;
+  if (!(initFps > 0)) throw new RangeError(`k-means++ throughput must be positive, got ${initFps}`);
+  const seconds = (c: HierarchyConfig): number => estimateSeconds(n, d, c, fps, initFps);
   const fmt = (s: number): string => (s < 10 ? s.toFixed(1) : Math.round(s).toString());
   const rationale: string[] = [];
   const ideal = Math.max(1, Math.min(n, Math.round(n / LEVEL1_CLUSTER_SIZE)));

@@ -3,6 +3,8 @@ import {
   DEFAULT_BUDGET_SECONDS,
   DEFAULT_ITERS,
   estimateFlops,
+  estimateFlopsParts,
+  estimateSeconds,
   suggestHierarchy,
 } from '../../../src/core/defaults.ts';
 
@@ -76,5 +78,18 @@ describe('suggestHierarchy', () => {
     };
     // 10 rounds + 1 initial assignment + (2 + floor(ln 100)) = 6 k-means++ passes.
     expect(estimateFlops(1000, 8, config)).toBe(17 * 2 * 1000 * 100 * 8);
+    const pass = 2 * 1000 * 100 * 8;
+    expect(estimateFlopsParts(1000, 8, config)).toEqual({ lloyd: 11 * pass, init: 6 * pass });
+    // k-means++ at half the Lloyd rate costs twice as long per pass.
+    expect(estimateSeconds(1000, 8, config, 1e9, 5e8)).toBeCloseTo(
+      (11 * pass) / 1e9 + (6 * pass) / 5e8,
+      12,
+    );
+    // With resampling: m refits on min(n, k r) rows plus m reassignments of all rows.
+    const resampled = { ...config, levels: [{ k: 100, sampleSize: 4 }] };
+    expect(estimateFlopsParts(1000, 8, resampled)).toEqual({
+      lloyd: 11 * pass + 10 * (11 * 0.4 * pass + pass),
+      init: 6 * pass + 10 * 6 * 0.4 * pass,
+    });
   });
 });
