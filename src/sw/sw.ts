@@ -166,13 +166,26 @@ async function fromNetworkThenCache(request: Request): Promise<Response> {
   }
 }
 
+/**
+ * How long a page request may take before the cached app is shown instead. Pages are
+ * network-first so a new deploy shows up; on a lossy connection that hangs rather than fails,
+ * the app the person already has is better than a blank tab.
+ */
+const PAGE_TIMEOUT_MS = 4000;
+
 async function page(request: Request): Promise<Response> {
+  const network = fetch(request);
+  // When the cache answers first, a later network failure is expected, not an error to report.
+  network.catch(() => undefined);
+  const timeout = new Promise<null>((resolve) => setTimeout(resolve, PAGE_TIMEOUT_MS, null));
   try {
-    return await fetch(request);
+    const first = await Promise.race([network, timeout]);
+    if (first) return first;
+    // Slow: use the cached app if there is one, else keep waiting for the network.
+    return (await caches.match(INDEX)) ?? (await network);
   } catch (e) {
     // Offline: any page of the app is the app (its state is in the hash).
-    const cached =
-      (await caches.match(request.url, { ignoreSearch: true })) ?? (await caches.match(INDEX));
+    const cached = await caches.match(INDEX);
     if (cached) return cached;
     throw e;
   }
