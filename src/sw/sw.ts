@@ -26,9 +26,10 @@ const sw = self as unknown as ServiceWorkerGlobalScope;
 declare const __STRATA_SW_BUILD__: unknown;
 const BUILD = __STRATA_SW_BUILD__ as SwBuild;
 
-const PREFIX = 'strata-';
-const CACHE = `${PREFIX}${BUILD.version}`;
 const SCOPE = new URL(sw.registration.scope);
+/** Per app folder: two deployments on one origin (say /strata/ and /strata-test/) keep apart. */
+const PREFIX = `strata:${SCOPE.pathname}:`;
+const CACHE = `${PREFIX}${BUILD.version}`;
 const INDEX = new URL('index.html', SCOPE).href;
 /** Stored with each cached response so a later build can tell whether the bytes changed. */
 const REV_HEADER = 'x-strata-rev';
