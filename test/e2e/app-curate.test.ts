@@ -120,8 +120,10 @@ describe('curating a dropped folder in the built app', () => {
 
     // Run with the automatic defaults; screenshot while it works.
     await page.getByRole('button', { name: 'Run curation' }).click();
-    await page.locator('li[data-stage="embed"][data-status="running"]').waitFor();
-    await page.waitForTimeout(3000);
+    const embedBar = page.locator('li[data-stage="embed"] [role="progressbar"]');
+    await expect
+      .poll(async () => Number(await embedBar.getAttribute('aria-valuenow')), { timeout: 120_000 })
+      .toBeGreaterThanOrEqual(10);
     await snap(page, '04-running');
     await page.getByText('Curated subset ready').waitFor({ timeout: RUN_TIMEOUT });
     await page.locator('ul[aria-label="Top-level clusters"] > li').first().waitFor();

@@ -111,7 +111,8 @@ export class CurateSession {
       this.datasets = datasets.sort((a, b) => b.updatedAt - a.updatedAt);
       this.runs = runs.sort((a, b) => b.createdAt - a.createdAt);
       // The run this page is executing is not "unfinished": it is on screen.
-      this.unfinished = unfinished.filter((r) => r.id !== ws.activeRunId);
+      const onScreen = this.phase === 'running' ? this.run?.id : undefined;
+      this.unfinished = unfinished.filter((r) => r.id !== ws.activeRunId && r.id !== onScreen);
       this.storage = storage;
     } catch (e) {
       this.error = describeError(e, 'read the stored runs');
@@ -254,6 +255,8 @@ export class CurateSession {
     this.stageStatus = Object.fromEntries(STAGES.map((s) => [s, run.stages[s].status]));
     this.phase = 'running';
     this.unfinished = this.unfinished.filter((r) => r.id !== run.id);
+    // The runs list shows this run (as running) while it works.
+    void this.refreshLists();
     try {
       this.run = await go();
       this.phase = 'done';
