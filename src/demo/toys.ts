@@ -17,7 +17,7 @@
  * uniformly at random; per-ring counts tell the story.
  *
  * Measured (Node 20, the shared 2-core dev machine under load from other jobs, so times are
- * rough; KL values are exact and equal for jsKernel and planarKernel):
+ * rough; the KL values are exact):
  *  - 50 rounds, seed 0: KL 0.334 / 0.124 / 0.085 / 0.037 in 0.6 / 2.8 / 7.7 / 54 s (jsKernel).
  *  - 10 rounds, seeds 0-9: the order k-means > 2-level > 3-level > resampled held on all ten;
  *    k-means 0.327-0.361, 2-level 0.124-0.153, 3-level 0.079-0.099, resampled 0.037-0.057.
@@ -38,7 +38,6 @@ import { Rng } from '../core/rng';
 import { sampleHierarchy } from '../core/sampling';
 import { makeRingsData, makeToyData, RING_SIZES } from '../core/toy';
 import type { KMeansBackend, Matrix } from '../core/types';
-import { planarKernel } from './kernel-2d';
 
 export type Fig3VariantId = 'kmeans' | 'twoLevel' | 'threeLevel' | 'resampled';
 
@@ -114,9 +113,9 @@ export interface Fig3Result {
   readonly backend: string;
 }
 
-/** The CPU backend with the 2-D kernel: same results as the core's default, about 3x faster. */
-export function planarBackend(): KMeansBackend {
-  return new CpuBackend(planarKernel);
+/** The core's CPU backend (its JS kernel has a 2-D path for exactly these toys). */
+export function cpuBackend(): KMeansBackend {
+  return new CpuBackend();
 }
 
 export async function runFig3Variant(
@@ -124,7 +123,7 @@ export async function runFig3Variant(
   variant: Fig3Variant,
   options: RunOptions,
 ): Promise<Fig3Result> {
-  const backend = options.backend ?? planarBackend();
+  const backend = options.backend ?? cpuBackend();
   const config: HierarchyConfig = {
     levels: variant.k.map((k, t) => ({ k, sampleSize: variant.r[t] })),
     resamplingSteps: variant.steps,
@@ -200,7 +199,7 @@ function countPerRing(rows: Int32Array, ring: Int32Array, rings: number): number
 export async function runRings(
   options: RunOptions & { readonly steps?: number },
 ): Promise<RingsResult> {
-  const backend = options.backend ?? planarBackend();
+  const backend = options.backend ?? cpuBackend();
   const { x, labels } = makeRingsData(options.seed);
   const t0 = performance.now();
   const h = await hierarchicalKMeans(

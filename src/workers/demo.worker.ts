@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import type { HierarchyProgress } from '../core/hierarchy';
 import type { KMeansBackend } from '../core/types';
 import { GpuBackend } from '../gpu/gpu-backend';
-import { fig3Points, planarBackend, runFig3Variant, runRings, uniformBound } from '../demo/toys';
+import { fig3Points, cpuBackend, runFig3Variant, runRings, uniformBound } from '../demo/toys';
 import type { DemoBackendChoice, DemoProgress, DemoWorkerApi } from '../demo/worker-api';
 
 interface Resolved {
@@ -22,14 +22,13 @@ let cached: { choice: DemoBackendChoice; resolved: Promise<Resolved> } | null = 
  * does not pick it; choosing "webgpu" explicitly still uses it.
  */
 async function resolve(choice: DemoBackendChoice): Promise<Resolved> {
-  if (choice === 'cpu')
-    return { backend: planarBackend(), note: 'the CPU (JavaScript), as chosen' };
+  if (choice === 'cpu') return { backend: cpuBackend(), note: 'the CPU (JavaScript), as chosen' };
   try {
     const gpu = await GpuBackend.create({ rejectFallback: choice === 'auto' });
     return { backend: gpu, note: `WebGPU (${gpu.adapter})` };
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).replace(/\.$/, '');
-    return { backend: planarBackend(), note: `the CPU (JavaScript); WebGPU was not used: ${why}` };
+    return { backend: cpuBackend(), note: `the CPU (JavaScript); WebGPU was not used: ${why}` };
   }
 }
 

@@ -10,10 +10,6 @@
 import { describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import DemoPage from '../../src/ui/demo/DemoPage.svelte';
-import { jsKernel } from '../../src/core/cpu-kernel-js';
-import { createMatrix } from '../../src/core/matrix';
-import { Rng } from '../../src/core/rng';
-import { planarKernel } from '../../src/demo/kernel-2d';
 
 function readChart(root: HTMLElement) {
   const bars = [...root.querySelectorAll<SVGGElement>('.kl-chart svg g.row')];
@@ -82,31 +78,4 @@ describe('the Fig. 3 demo', () => {
       target.remove();
     }
   }, 300_000);
-});
-
-describe("the demo's 2-D kernel", () => {
-  it('gives bit-identical results to the core kernel (so the demo shows the CLI numbers)', () => {
-    const rng = new Rng(7);
-    const x = createMatrix(
-      1000,
-      2,
-      Float32Array.from({ length: 2000 }, () => rng.normal() * 2),
-    );
-    const c = createMatrix(
-      37,
-      2,
-      Float32Array.from({ length: 74 }, () => rng.normal() * 2),
-    );
-    const a = { labels: new Int32Array(1000), dist2: new Float32Array(1000) };
-    const b = { labels: new Int32Array(1000), dist2: new Float32Array(1000) };
-    jsKernel.assign(x, c, a);
-    planarKernel.assign(x, c, b);
-    expect(b.labels).toEqual(a.labels);
-    expect(b.dist2).toEqual(a.dist2);
-    const da = new Float32Array(37 * 1000);
-    const db = new Float32Array(37 * 1000);
-    jsKernel.distancesTo(x, c, da);
-    planarKernel.distancesTo(x, c, db);
-    expect(db).toEqual(da);
-  });
 });

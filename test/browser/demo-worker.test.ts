@@ -1,5 +1,5 @@
 /**
- * The demo worker runs the toys with the app's k-means backends: the CPU one (2-D kernel) and,
+ * The demo worker runs the toys with the app's k-means backends: the CPU one (the core's JS kernel) and,
  * when asked, WebGPU. Here WebGPU is SwiftShader (a software adapter, slow), so only the cheapest
  * Fig. 3 variant (k-means, 300 clusters, 10 Lloyd rounds) runs on it; its KL must match the CPU
  * run's closely (float32 on the GPU against float64 sums on the CPU).
@@ -35,7 +35,7 @@ describe('the demo worker', () => {
     try {
       const cpu = await kmeansOnly(api, 'cpu');
       expect(cpu.results).toHaveLength(1);
-      expect(cpu.results[0].backend).toBe('cpu-js-2d');
+      expect(cpu.results[0].backend).toBe('cpu-js');
       expect(cpu.results[0].centroids).toHaveLength(600);
       expect(cpu.fractions.length).toBeGreaterThan(0);
 
@@ -50,7 +50,7 @@ describe('the demo worker', () => {
       const adapter = await navigator.gpu.requestAdapter();
       const auto = await api.backend('auto');
       if (adapter!.info.isFallbackAdapter) {
-        expect(auto.name).toBe('cpu-js-2d');
+        expect(auto.name).toBe('cpu-js');
         expect(auto.note).toMatch(/WebGPU was not used/);
       } else {
         expect(auto.name).toBe('webgpu');
