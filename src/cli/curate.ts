@@ -40,9 +40,11 @@ const LEAVES: readonly LeafStrategy[] = ['random', 'closest', 'furthest'];
 
 /**
  * Throughput probes on the input's own rows: assignment of up to 2048 rows to 256 centroids (the
- * Lloyd pass) and distances of up to 8192 rows to 8 candidates (the k-means++ call, which kernels
+ * Lloyd pass) and distances of up to 65536 rows to 8 candidates (the k-means++ call, which kernels
  * run at a different rate: JS 2.8 vs 4.6 GFLOP/s of CPU time, the wasm kernel 1.8 vs 8.7 wall
- * here). Each is repeated until 250 ms have passed so timer noise stays small; about 0.6 s in all.
+ * here). The k-means++ probe needs many rows: the wasm kernel scored 8192 x 384 rows at 8.4
+ * GFLOP/s but 32768 or 100000 rows at 2-3.5, the regime a real level 1 is in. Each probe is
+ * repeated until 250 ms have passed so timer noise stays small; about 1 s in all.
  */
 async function probeFlops(kernel: CpuKernel, x: Matrix): Promise<{ assign: number; init: number }> {
   const d = x.cols;
@@ -73,7 +75,7 @@ async function probeFlops(kernel: CpuKernel, x: Matrix): Promise<{ assign: numbe
   const ca = spread(ka);
   const out = { labels: new Int32Array(ra), dist2: new Float32Array(ra) };
   const assign = await timed(() => kernel.assign(xa, ca, out), 2 * ra * ka * d);
-  const ri = Math.min(x.rows, 8192);
+  const ri = Math.min(x.rows, 65536);
   const ki = Math.min(8, x.rows);
   const xi = rowsOf(ri);
   const ci = spread(ki);
