@@ -122,7 +122,10 @@ describe('importing a reference output directory', () => {
   it('finds the run inside a picked folder (the page prefixes the folder name)', async () => {
     const disk = await sourceFromDir(LAYOUT);
     const files = await Promise.all(
-      disk.paths.map(async (p) => ({ path: `myrun/${p}`, blob: new Blob([await disk.read(p)]) })),
+      disk.paths.map(async (p) => ({
+        path: `myrun/${p}`,
+        blob: new Blob([(await disk.read(p)) as Uint8Array<ArrayBuffer>]),
+      })),
     );
     const r = await importReference(sourceFromFiles(files));
     expect(r.hierarchy.levels.map((l) => l.k)).toEqual(FIXTURE.n_clusters);
