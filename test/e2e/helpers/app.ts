@@ -43,7 +43,13 @@ function newestMtime(path: string): number {
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((ok, fail) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Vitest sets NODE_ENV=test, which would make `vite build` produce a development bundle
+    // (import.meta.env.DEV true): end-to-end tests must drive the production build people get.
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     child.on('error', fail);
     child.on('exit', (code) =>
       code === 0 ? ok() : fail(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)),
