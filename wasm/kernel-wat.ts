@@ -4,8 +4,8 @@
  * .wasm by scripts/assets/10-wasm.ts with binaryen; read by src/cpu/.
  *
  * Memory layout (all offsets are byte addresses chosen by src/cpu/wasm-kernel.ts):
- * - x is packed in blocks of ROWS rows: block b, chunk q (4 floats of the row, D padded with zeros
- *   to a multiple of 4), row r lives at xp + ((b * d4/4 + q) * ROWS + r) * 16. Rows past N are
+ * - x is packed in blocks of KERNEL_ROWS rows: block b, chunk q (4 floats of the row, D padded with zeros
+ *   to a multiple of 4), row r lives at xp + ((b * d4/4 + q) * KERNEL_ROWS + r) * 16. Rows past N are
  *   zero. One pointer then walks a whole block and every load has a constant offset.
  * - centroids (and k-means++ candidates) are packed the same way in blocks of 4:
  *   block j, chunk q, centroid c at cp + ((j * d4/4 + q) * 4 + c) * 16. Padding centroids are zero
@@ -26,12 +26,20 @@ export interface KernelShape {
 }
 
 /**
- * Rows per register block. 3 rows x 4 centroids = 12 f32x4 accumulators + 4 centroid vectors
- * keep x86-64's 16 xmm registers nearly full. Measured in Node 20 (V8 11.3, SIMD without FMA),
- * W1 = N 100k x D 384 x K 1000, one thread, on the 2-core Xeon (Sapphire Rapids) dev machine:
- * see the table in src/cpu/README.md; rows = 3 was the fastest of 1..4.
+ * Rows per register block. Single-core throughput (GFLOP/s = 2*N*K*D per second of the thread's
+ * CPU time, so other load on the shared machine does not skew it; median of 5), N 30k x D 384 x
+ * K 1000, one call per ~1 ms before centroid chunking was added, 2-core Xeon (Sapphire Rapids):
+ *
+ *   rows                        1     2     3     4
+ *   Chromium 156, SIMD128      30.1  39.7  40.2  32.4
+ *   Chromium 156, relaxed FMA  30.8  47.6  41.4  37.7
+ *   Node 20, SIMD128           28.4  38.0  35.2  29.0
+ *
+ * 2 rows x 4 centroids = 8 f32x4 accumulators + 4 centroid vectors + 1 row vector: V8 keeps
+ * 15 xmm registers free for wasm (xmm15 is its scratch), and 3 rows (12 accumulators) spill
+ * once FMA frees no temporary. N 20k x D 128 x K 256, relaxed: 51.4 (2 rows) vs 45.4 (3 rows).
  */
-export const KERNEL_ROWS = 3;
+export const KERNEL_ROWS = 2;
 
 /** Max pages of the memory (4 GiB, the wasm32 limit): a shared memory must declare one. */
 export const MAX_PAGES = 65536;
@@ -62,9 +70,14 @@ function madd(shape: KernelShape, a: string, b: string, acc: string): string {
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
- * assign(xp, d4, rb0, rb1, cp, c2p, kb, labels, dist): for every row block b in [rb0, rb1), every
- * row r of it, the nearest of the kb*4 packed centroids: labels[row] (i32) and
+ * assign(xp, d4, rb0, rb1, cp, c2p, kb, labels, dist, state, kc): for every row block b in
+ * [rb0, rb1), every row of it, the nearest of the kb*4 packed centroids: labels[row] (i32) and
  * dist[row] = max(0, |x|^2 + min_j(|c_j|^2 - 2 x.c_j)) (f32). Ties go to the lowest index.
+ *
+ * Cache blocking: the centroids are walked in chunks of kc blocks, each chunk against all rows
+ * of [rb0, rb1) before the next, so a chunk is read from L2 once per row block instead of
+ * streaming all K x D centroids from memory for every 2-3 rows. Between chunks each row's
+ * running best (4 lanes of value + index) waits in `state` (32 bytes per row, by row index).
  */
 function assignFunc(shape: KernelShape): string {
   const R = shape.rows;
@@ -77,6 +90,9 @@ function assignFunc(shape: KernelShape): string {
     'pc i32',
     'c2q i32',
     'j i32',
+    'j0 i32',
+    'j1 i32',
+    'st i32',
     'b i32',
     'row i32',
     'bestl i32',
@@ -179,29 +195,48 @@ function assignFunc(shape: KernelShape): string {
   return `
   (func (export "assign") (param $xp i32) (param $d4 i32) (param $rb0 i32) (param $rb1 i32)
       (param $cp i32) (param $c2p i32) (param $kb i32) (param $labels i32) (param $dist i32)
+      (param $state i32) (param $kc i32)
     ${locals}
     (if (i32.ge_u ${get('rb0')} ${get('rb1')}) (then (return)))
-    (local.set $b ${get('rb0')})
-    (loop $rows
-      (local.set $xb (i32.add ${get('xp')} (i32.mul ${get('b')} ${blockBytes})))
-      (local.set $xend (i32.add ${get('xb')} ${blockBytes}))
-      ${norms}
-      ${rs.map((r) => `(local.set $bv${r} ${f4(Infinity)})`).join('\n')}
-      ${rs.map((r) => `(local.set $bi${r} (v128.const i32x4 0 1 2 3))`).join('\n')}
-      (local.set $jv (v128.const i32x4 0 1 2 3))
-      (local.set $pc ${get('cp')})
-      (local.set $c2q ${get('c2p')})
-      (local.set $j (i32.const 0))
-      (loop $cols
-        ${inner}
-        ${fold}
-        (local.set $jv (i32x4.add ${get('jv')} (v128.const i32x4 4 4 4 4)))
-        (local.set $c2q (i32.add ${get('c2q')} (i32.const 16)))
-        (local.set $j (i32.add ${get('j')} (i32.const 1)))
-        (br_if $cols (i32.lt_u ${get('j')} ${get('kb')})))
-      ${finish}
-      (local.set $b (i32.add ${get('b')} (i32.const 1)))
-      (br_if $rows (i32.lt_u ${get('b')} ${get('rb1')}))))`;
+    (local.set $j0 (i32.const 0))
+    (loop $chunks
+      (local.set $j1 (select (i32.add ${get('j0')} ${get('kc')}) ${get('kb')}
+        (i32.lt_u (i32.add ${get('j0')} ${get('kc')}) ${get('kb')})))
+      (local.set $b ${get('rb0')})
+      (loop $rows
+        (local.set $xb (i32.add ${get('xp')} (i32.mul ${get('b')} ${blockBytes})))
+        (local.set $xend (i32.add ${get('xb')} ${blockBytes}))
+        (local.set $st (i32.add ${get('state')} (i32.mul ${get('b')} (i32.const ${R * 32}))))
+        (if (i32.eqz ${get('j0')})
+          (then
+            ${rs.map((r) => `(local.set $bv${r} ${f4(Infinity)})`).join('\n')}
+            ${rs.map((r) => `(local.set $bi${r} (v128.const i32x4 0 1 2 3))`).join('\n')})
+          (else
+            ${rs.map((r) => `(local.set $bv${r} (v128.load offset=${r * 32} ${get('st')}))`).join('\n')}
+            ${rs.map((r) => `(local.set $bi${r} (v128.load offset=${r * 32 + 16} ${get('st')}))`).join('\n')}))
+        (local.set $jv (i32x4.add (i32x4.splat (i32.shl ${get('j0')} (i32.const 2)))
+          (v128.const i32x4 0 1 2 3)))
+        (local.set $pc (i32.add ${get('cp')} (i32.mul ${get('j0')} (i32.shl ${get('d4')} (i32.const 4)))))
+        (local.set $c2q (i32.add ${get('c2p')} (i32.shl ${get('j0')} (i32.const 4))))
+        (local.set $j ${get('j0')})
+        (loop $cols
+          ${inner}
+          ${fold}
+          (local.set $jv (i32x4.add ${get('jv')} (v128.const i32x4 4 4 4 4)))
+          (local.set $c2q (i32.add ${get('c2q')} (i32.const 16)))
+          (local.set $j (i32.add ${get('j')} (i32.const 1)))
+          (br_if $cols (i32.lt_u ${get('j')} ${get('j1')})))
+        (if (i32.ge_u ${get('j1')} ${get('kb')})
+          (then
+            ${norms}
+            ${finish})
+          (else
+            ${rs.map((r) => `(v128.store offset=${r * 32} ${get('st')} ${get(`bv${r}`)})`).join('\n')}
+            ${rs.map((r) => `(v128.store offset=${r * 32 + 16} ${get('st')} ${get(`bi${r}`)})`).join('\n')}))
+        (local.set $b (i32.add ${get('b')} (i32.const 1)))
+        (br_if $rows (i32.lt_u ${get('b')} ${get('rb1')})))
+      (local.set $j0 ${get('j1')})
+      (br_if $chunks (i32.lt_u ${get('j0')} ${get('kb')}))))`;
 }
 
 /**

@@ -13,9 +13,11 @@ function runJob(kernel: KernelExports, memory: WasmMemory, job: RunMessage): voi
     const start = Atomics.add(counter, 0, job.grain);
     if (start >= job.blocks) return;
     const end = Math.min(start + job.grain, job.blocks);
-    if (job.fn === 'assign')
-      kernel.assign(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3], t[4]);
-    else kernel.distTo(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3]);
+    if (job.fn === 'assign') {
+      kernel.assign(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
+    } else {
+      kernel.distTo(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3]);
+    }
   }
 }
 

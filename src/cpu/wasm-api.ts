@@ -59,6 +59,8 @@ export interface KernelExports {
     kb: number,
     labels: number,
     dist: number,
+    state: number,
+    kc: number,
   ): void;
   distTo(
     xp: number,

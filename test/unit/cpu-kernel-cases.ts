@@ -9,9 +9,10 @@ import { Rng } from '../../src/core/rng.ts';
 import type { Assignment, CpuKernel, Matrix } from '../../src/core/types.ts';
 
 /**
- * [rows, dims, centroids]. The kernel works on blocks of 3 rows x 4 centroids x 4 dims: these
- * cover 1 row, 1 centroid, dims 1/3/5 (padding inside a 4-chunk), rows and centroids that are
- * not multiples of the blocks, and the bundled model's 1792 dims.
+ * [rows, dims, centroids]. The kernel works on blocks of 2 rows x 4 centroids x 4 dims, and
+ * walks centroids in chunks of 256 KiB (packed): these cover 1 row, 1 centroid, dims 1/3/5
+ * (padding inside a 4-chunk), rows and centroids that are not multiples of the blocks, the
+ * bundled model's 1792 dims, and 2 and 5 centroid chunks (the last one partial).
  */
 export const SHAPES: readonly (readonly [number, number, number])[] = [
   [1, 1, 1],
@@ -24,6 +25,8 @@ export const SHAPES: readonly (readonly [number, number, number])[] = [
   [301, 17, 13],
   [37, 1792, 11],
   [2000, 64, 33],
+  [51, 384, 200],
+  [21, 1792, 150],
 ];
 
 /** Uniform values in [-1, 1), reproducible. */
@@ -140,22 +143,43 @@ export async function expectPaddingNeverWins(kernel: CpuKernel): Promise<void> {
   }
 }
 
-/** Equal centroids: the lowest index wins, inside a block of 4 and across blocks. */
+/**
+ * Equal centroids: the lowest index wins, inside a block of 4, across blocks, and across
+ * centroid chunks (at D 1792 a 256 KiB chunk holds 36 centroids).
+ */
 export async function expectTiesGoToLowestIndex(kernel: CpuKernel): Promise<void> {
-  const x = randomMatrix(10, 5, 5);
-  const c = randomMatrix(9, 5, 6);
-  // centroid 7 (block 1, lane 3) = centroid 2 (block 0, lane 2) = row 0; 3 = 1 = row 1.
-  for (const [dst, src] of [
-    [2, 0],
-    [7, 0],
-    [1, 1],
-    [3, 1],
-  ]) {
-    c.data.set(x.data.subarray(src * 5, src * 5 + 5), dst * 5);
+  for (const [d, k, copies] of [
+    // centroid 7 (block 1, lane 3) = centroid 2 (block 0, lane 2) = row 0; 3 = 1 = row 1.
+    [
+      5,
+      9,
+      [
+        [2, 0],
+        [7, 0],
+        [1, 1],
+        [3, 1],
+      ],
+    ],
+    // 40 (chunk 2) = 2 (chunk 1) = row 0; 39 (chunk 2) = 3 = 1 = row 1.
+    [
+      1792,
+      45,
+      [
+        [2, 0],
+        [40, 0],
+        [1, 1],
+        [3, 1],
+        [39, 1],
+      ],
+    ],
+  ] as const) {
+    const x = randomMatrix(10, d, 5);
+    const c = randomMatrix(k, d, 6);
+    for (const [dst, src] of copies) c.data.set(x.data.subarray(src * d, src * d + d), dst * d);
+    const out = emptyAssignment(x.rows);
+    await kernel.assign(x, c, out);
+    expect(out.labels[0]).toBe(2);
+    expect(out.labels[1]).toBe(1);
+    expect(out.dist2[0]).toBeLessThan(1e-3);
   }
-  const out = emptyAssignment(x.rows);
-  await kernel.assign(x, c, out);
-  expect(out.labels[0]).toBe(2);
-  expect(out.labels[1]).toBe(1);
-  expect(out.dist2[0]).toBeLessThan(1e-5);
 }
