@@ -16,7 +16,7 @@ function runJob(kernel: KernelExports, memory: WasmMemory, job: RunMessage): voi
     if (job.fn === 'assign') {
       kernel.assign(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
     } else {
-      kernel.distTo(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3]);
+      kernel.distTo(job.xp, job.d4, start, end, t[0], t[1], t[2], t[3], t[4]);
     }
   }
 }

@@ -62,12 +62,14 @@ export interface KernelExports {
     state: number,
     kc: number,
   ): void;
+  norms4(cp: number, mb: number, d4: number, out: number): void;
   distTo(
     xp: number,
     d4: number,
     rb0: number,
     rb1: number,
     cp: number,
+    c2p: number,
     mb: number,
     out: number,
     stride: number,
@@ -79,7 +81,7 @@ export function instantiateKernel(module: WasmModule, memory: WasmMemory): Kerne
   const wasm = webAssembly();
   if (!wasm) throw new Error('this JavaScript engine has no WebAssembly');
   const { exports } = new wasm.Instance(module, { env: { memory } });
-  for (const name of ['rows', 'assign', 'distTo']) {
+  for (const name of ['rows', 'assign', 'norms4', 'distTo']) {
     if (typeof exports[name] !== 'function') {
       throw new Error(`the k-means wasm module lacks the export "${name}" (stale build?)`);
     }

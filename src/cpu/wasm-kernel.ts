@@ -33,11 +33,13 @@ const X_OFFSET = 64;
 const ALIGN = 64;
 
 /**
- * Below this many multiply-adds a call runs on the calling thread: a pool round trip costs
- * about 0.1-0.3 ms here (postMessage to 2 workers and back, measured by bench/cpu-kernel.ts
- * `dispatch` lines), which is 3-10 M multiply-adds of kernel time at ~30 GFLOP/s.
+ * Below this many multiply-adds a call runs on the calling thread. A tiny call through the pool
+ * costs 0.030 ms (Node) / 0.045 ms (Chromium) against 0.005-0.007 ms on the calling thread
+ * (bench:cpu `dispatch` lines), so splitting pays once half the work takes longer than ~0.04 ms:
+ * ~1e6 multiply-adds at the kernel's ~27 G/s (54 GFLOP/s). 4e6 leaves a margin for the workers
+ * waking up on a busy machine.
  */
-export const POOL_MIN_WORK = 8e6;
+export const POOL_MIN_WORK = 4e6;
 
 /**
  * Centroids are scored in chunks of about CHUNK_BYTES (packed), each chunk against a panel of
@@ -57,10 +59,11 @@ export const PANEL_BYTES = 1024 * 1024;
  * into at least threads x MIN_GRABS_PER_THREAD grabs where it has the rows, so a thread that
  * the OS slows down takes fewer rows instead of holding the others up.
  *
- * Small calls also matter for V8: it runs a function's first calls in its baseline compiler
- * (Liftoff) and swaps in optimised code only for *later* calls, so one huge call stays slow to
- * the end: the first pass over N 30k x D 384 x K 1000 as one call took 5.9 s against 1.9 s for
- * the next ones (Node); in ~1 ms calls, 2.8 s.
+ * Calls of panel size also matter for V8: it runs a function's first calls in its baseline
+ * compiler (Liftoff) and swaps in optimised code only for *later* calls, so one huge call stays
+ * slow to the end: a first pass over N 30k x D 384 x K 1000 as one call took 5.9 s against
+ * 1.9 s for the next ones (Node). In panel-sized calls W1's first pass, which also copies x,
+ * takes 1.56 s against 1.41 s (Chromium, relaxed SIMD, one thread).
  */
 export const MIN_GRABS_PER_THREAD = 4;
 
@@ -246,10 +249,14 @@ export class WasmKernel implements CpuKernel {
     const stride = nb * this.#rows;
     const mb = Math.ceil(cand.rows / 4);
     const cp = alignUp(xr.end);
-    const op = alignUp(cp + mb * 16 * d4);
+    const c2p = alignUp(cp + mb * 16 * d4);
+    const op = alignUp(c2p + mb * 16);
     const f = this.#reserve(op + mb * 4 * stride * 4, x);
     pack(f, cp >> 2, cand.data, cand.rows, cand.cols, d4, 4, mb * 4);
-    await this.#run('distTo', xr, [cp, mb, op, stride], stride * mb * 4 * d4 * 1.5);
+    // |cand|^2 in wasm, summed like the kernel's dot products: a row equal to a candidate then
+    // gets exactly 0.
+    this.#local.norms4(cp, mb, d4, c2p);
+    await this.#run('distTo', xr, [cp, c2p, mb, op, stride], stride * mb * 4 * d4);
     const table = new Float32Array(this.#memory.buffer, op, cand.rows * stride);
     for (let j = 0; j < cand.rows; j++) {
       out.set(table.subarray(j * stride, j * stride + x.rows), j * x.rows);
@@ -283,7 +290,7 @@ export class WasmKernel implements CpuKernel {
       if (fn === 'assign') {
         k.assign(X_OFFSET, xr.d4, b, e, t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
       } else {
-        k.distTo(X_OFFSET, xr.d4, b, e, t[0], t[1], t[2], t[3]);
+        k.distTo(X_OFFSET, xr.d4, b, e, t[0], t[1], t[2], t[3], t[4]);
       }
     }
   }

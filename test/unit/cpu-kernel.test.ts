@@ -73,7 +73,7 @@ describe('WebAssembly SIMD kernel in Node', () => {
     }
   });
 
-  it('gives a row its own distance 0 in distancesTo (differences, no cancellation)', async () => {
+  it('gives a row its own distance exactly 0 in distancesTo, even far from the origin', async () => {
     const x = randomMatrix(50, 384, 9);
     for (let p = 0; p < x.data.length; p++) x.data[p] += 100;
     const cand: Matrix = { data: x.data.slice(7 * 384, 9 * 384), rows: 2, cols: 384 };
