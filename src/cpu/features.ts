@@ -29,7 +29,7 @@ export function simdUnavailable(): string | undefined {
 export function sharingUnavailable(): string | undefined {
   const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
   if (g.crossOriginIsolated === false) {
-    return 'the page is not cross-origin isolated (no COOP/COEP headers), so no SharedArrayBuffer';
+    return 'no SharedArrayBuffer: the page is not cross-origin isolated (COOP/COEP headers)';
   }
   if (typeof g.SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable';
   try {

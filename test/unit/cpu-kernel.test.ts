@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jsKernel } from '../../src/core/cpu-kernel-js.ts';
 import { CpuBackend } from '../../src/core/kmeans.ts';
 import { readFile } from 'node:fs/promises';
@@ -173,6 +173,36 @@ describe('WebAssembly SIMD kernel in Node', () => {
       expect(reason).toMatch(/WebAssembly SIMD.* on 2 threads/);
     } finally {
       disposeCpuKernel(kernel);
+    }
+  });
+
+  it('runs on one thread, and says why, where memory cannot be shared', async () => {
+    // What a page without COOP/COEP headers reports.
+    vi.stubGlobal('crossOriginIsolated', false);
+    try {
+      const { kernel, reason } = await createBestCpuKernel({ threads: 2 });
+      expect(kernel.name).toBe('wasm-simd');
+      expect(reason).toBe(
+        'WebAssembly SIMD on 1 thread ' +
+          '(no SharedArrayBuffer: the page is not cross-origin isolated (COOP/COEP headers))',
+      );
+      await expectAssignMatchesJs(kernel, randomMatrix(31, 7, 1), randomMatrix(5, 7, 2));
+      disposeCpuKernel(kernel);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('falls back to the JS kernel, with the reason, in an engine without WebAssembly', async () => {
+    vi.stubGlobal('WebAssembly', undefined);
+    try {
+      const { kernel, reason } = await createBestCpuKernel();
+      expect(kernel).toBe(jsKernel);
+      expect(reason).toBe(
+        'plain JavaScript (WebAssembly kernel unavailable: this JavaScript engine has no WebAssembly)',
+      );
+    } finally {
+      vi.unstubAllGlobals();
     }
   });
 });
