@@ -48,7 +48,7 @@ export interface BuiltKernel {
 /**
  * A worker that never answers must not hang the app: after this long the kernel runs on one
  * thread. Starting 2 workers took 0.5-1.1 s in Node (each compiles its TypeScript through tsx)
- * and ~0.1 s in Chromium here, with the machine busy (the createBestCpuKernel tests).
+ * and 0.05 s in Chromium here, with the machine busy (the createBestCpuKernel tests).
  */
 const POOL_START_TIMEOUT_MS = 30_000;
 
