@@ -32,7 +32,7 @@ import {
   type CliCommand,
 } from './command.ts';
 import { packageVersion, readEmbeddings, toInt64, writeArray } from './files.ts';
-import { DEFAULT_KERNEL, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
+import { DEFAULT_KERNEL, kernelFlag, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
 import { Progress, formatSeconds } from './progress.ts';
 
 const STRATEGIES: readonly ResampleStrategy[] = ['closest', 'random'];
@@ -316,7 +316,7 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       ...(f.center ? ['--center'] : []),
       ...(f.normalize ? ['--normalize'] : []),
       '--kernel',
-      kernelName,
+      kernelFlag(kernel),
       '--out',
       out,
     ];
@@ -338,7 +338,7 @@ Options (defaults are picked from the data size and a time budget; see run.json 
         seed,
         center: f.center === true,
         normalize: f.normalize === true,
-        kernel: kernelName,
+        kernel: kernelFlag(kernel),
       },
       plan: {
         budgetSeconds: budget,

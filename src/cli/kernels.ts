@@ -7,10 +7,17 @@ import { InputError } from '../core/errors.ts';
 import type { CpuKernel } from '../core/types.ts';
 import { UsageError } from './command.ts';
 
-export const DEFAULT_KERNEL = 'js';
+/** WebAssembly SIMD when it loads here, else plain JS (the reason goes to stderr). */
+export const DEFAULT_KERNEL = 'auto';
 
 /** Loaders by name; async so a kernel can load its module or binary lazily. */
 export const kernelLoaders: Record<string, () => Promise<CpuKernel>> = {
+  auto: async () => {
+    const { createBestCpuKernel } = await import('../cpu/node.ts');
+    const { kernel, reason } = await createBestCpuKernel();
+    if (kernel === jsKernel) process.stderr.write(`strata: note: kernel ${reason}\n`);
+    return kernel;
+  },
   js: async () => jsKernel,
   // WebAssembly SIMD on every core (src/cpu); needs the built .wasm files (`npm run assets`).
   wasm: async () => {
@@ -32,6 +39,11 @@ export function releaseKernel(kernel: CpuKernel): void {
 
 export function kernelNames(): string[] {
   return Object.keys(kernelLoaders);
+}
+
+/** The explicit `--kernel` value that reproduces a run made with this kernel. */
+export function kernelFlag(kernel: CpuKernel): string {
+  return kernel === jsKernel ? 'js' : 'wasm';
 }
 
 export async function loadKernel(name: string = DEFAULT_KERNEL): Promise<CpuKernel> {

@@ -154,7 +154,8 @@ describe('strata CLI', () => {
       '--out',
       out,
     ]);
-    expect(r.stderr).toMatch(/estimated .* with cpu-js/);
+    // The default kernel is WebAssembly SIMD (built by `npm run assets`, which `npm test` runs first).
+    expect(r.stderr).toMatch(/estimated .* with cpu-wasm/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/selected 100 of 600 rows/);
     const sel = parseNpy(readFileSync(join(out, 'selection.npy')));
@@ -190,7 +191,8 @@ describe('strata CLI', () => {
       strategy: 'closest',
       leafStrategy: 'random',
     });
-    expect(run.backend).toBe('cpu-js');
+    expect(run.backend).toMatch(/^cpu-wasm/);
+    expect(run.parameters.kernel).toBe('wasm');
     expect(run.input).toMatchObject({ rows: 600, cols: 8, dtype: 'float32' });
     expect(run.timings.levels.length).toBe(2);
     expect(run.levels[0].clusterSizes.count).toBe(40);
