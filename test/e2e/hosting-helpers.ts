@@ -5,11 +5,11 @@
  * how the offline tests cut the network.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT } from './helpers/app.ts';
+import { newestInputMtime, ROOT } from './helpers/app.ts';
 
 /**
  * This file's own build: a production build (NODE_ENV=production) in a folder no other test
@@ -19,16 +19,6 @@ import { ROOT } from './helpers/app.ts';
  */
 export const HOSTING_DIST = join(ROOT, '.cache/hosting-dist');
 const LOCK = join(ROOT, '.cache/hosting-build.lock');
-const INPUTS = ['src', 'public', 'shaders', 'index.html', 'vite.config.ts', 'package.json'];
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
 
 function viteBuild(outDir: string): Promise<void> {
   const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
@@ -63,8 +53,7 @@ export async function buildForHosting(): Promise<string> {
   try {
     const index = join(HOSTING_DIST, 'index.html');
     const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-    const newest = Math.max(...INPUTS.map((p) => newestMtime(join(ROOT, p))));
-    if (built <= newest) await viteBuild(HOSTING_DIST);
+    if (built <= newestInputMtime()) await viteBuild(HOSTING_DIST);
     return HOSTING_DIST;
   } finally {
     rmdirSync(LOCK);

@@ -41,6 +41,11 @@ function newestMtime(path: string): number {
   return newest;
 }
 
+/** The newest modification time among the build's inputs: a build older than this is stale. */
+export function newestInputMtime(): number {
+  return Math.max(...INPUTS.map((p) => newestMtime(join(ROOT, p))));
+}
+
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((ok, fail) => {
     // Vitest sets NODE_ENV=test, which would make `vite build` produce a development bundle
@@ -104,8 +109,7 @@ export async function buildApp(): Promise<string> {
     const built = existsSync(join(E2E_DIST, 'index.html'))
       ? statSync(join(E2E_DIST, 'index.html')).mtimeMs
       : 0;
-    const newest = Math.max(...INPUTS.map((p) => newestMtime(join(ROOT, p))));
-    if (built > newest) return;
+    if (built > newestInputMtime()) return;
     await run(process.execPath, [
       join(ROOT, 'node_modules/vite/bin/vite.js'),
       'build',
