@@ -24,6 +24,7 @@
  *                         they finished (rounds, fraction of the hierarchy) and capped: true
  *   --repeats=N           timed assignment passes when a pass is cheap (median; default 3)
  *   --no-hierarchy        skip the hierarchy workload
+ *   --no-kmeans           skip the single k-means workload (W1 / W2)
  *   --full-naive          also run the full k-means with the naive WGSL kernel (default: its
  *                         assignment pass only, as the baseline of the tiled kernel)
  */
@@ -93,7 +94,10 @@ if (!existsSync(file)) {
 }
 const npyUrl = '/' + relative(root, file).split('\\').join('/');
 const wname = quick ? 'W2' : 'W1';
-const workloads = [{ name: wname, kind: 'kmeans', npy: npyUrl, K: shape.K, iters }];
+const workloads = [];
+if (args['no-kmeans'] !== 'true') {
+  workloads.push({ name: wname, kind: 'kmeans', npy: npyUrl, K: shape.K, iters });
+}
 if (args['no-hierarchy'] !== 'true') {
   workloads.push({ name: `${wname}-hierarchy`, kind: 'hierarchy', npy: npyUrl, K: 0, iters: 0 });
 }
