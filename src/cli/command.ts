@@ -33,7 +33,8 @@ export class UsageError extends InputError {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** parseArgs option specs, for flag sets that several commands share. */
+export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * node:util parseArgs in strict mode, with its errors turned into UsageErrors that name the
@@ -42,7 +43,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export function parseFlags(
   command: string,
   argv: string[],
-  options: Options,
+  options: FlagOptions,
 ): Record<string, string | boolean | undefined> {
   try {
     const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });

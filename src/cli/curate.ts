@@ -12,31 +12,24 @@ import {
   estimateSeconds,
   suggestHierarchy,
 } from '../core/defaults.ts';
-import {
-  hierarchicalKMeans,
-  type HierarchyConfig,
-  type ResampleStrategy,
-} from '../core/hierarchy.ts';
+import { hierarchicalKMeans, type HierarchyConfig } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
 import { assertFinite, centerRows, createMatrix, l2NormalizeRows } from '../core/matrix.ts';
 import { clusterSizeStats } from '../core/metrics.ts';
-import { allocationTree, sampleHierarchy, type LeafStrategy } from '../core/sampling.ts';
+import { allocationTree, sampleHierarchy } from '../core/sampling.ts';
 import type { CpuKernel, Matrix } from '../core/types.ts';
 import {
   UsageError,
   choiceFlag,
   intFlag,
-  intListFlag,
   numberFlag,
   parseFlags,
   type CliCommand,
 } from './command.ts';
 import { packageVersion, readEmbeddings, toInt64, writeArray } from './files.ts';
+import { HIERARCHY_FLAGS, LEAVES, readHierarchyFlags } from './hierarchy-flags.ts';
 import { DEFAULT_KERNEL, kernelFlag, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
 import { Progress, formatSeconds } from './progress.ts';
-
-const STRATEGIES: readonly ResampleStrategy[] = ['closest', 'random'];
-const LEAVES: readonly LeafStrategy[] = ['random', 'closest', 'furthest'];
 
 /**
  * Throughput probes on the input's own rows: assignment of up to 2048 rows to 256 centroids (the
@@ -128,17 +121,9 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       embeddings: { type: 'string' },
       target: { type: 'string' },
       out: { type: 'string' },
-      levels: { type: 'string' },
-      clusters: { type: 'string' },
-      'sample-size': { type: 'string' },
-      resample: { type: 'string' },
-      strategy: { type: 'string' },
+      ...HIERARCHY_FLAGS,
       leaf: { type: 'string' },
-      iters: { type: 'string' },
       multiplier: { type: 'string' },
-      seed: { type: 'string' },
-      normalize: { type: 'boolean' },
-      center: { type: 'boolean' },
       budget: { type: 'string' },
       kernel: { type: 'string' },
       json: { type: 'boolean' },
@@ -151,15 +136,16 @@ Options (defaults are picked from the data size and a time budget; see run.json 
     if (target === undefined || target <= 0) {
       throw new UsageError(`--target must be a positive integer, got '${String(f.target)}'`);
     }
-    const levelsFlag = intFlag('levels', f.levels, 1, 16);
-    const clustersFlag = intListFlag('clusters', f.clusters, 1);
-    const sampleFlag = intListFlag('sample-size', f['sample-size'], 1);
-    const resample = intFlag('resample', f.resample, 0) ?? DEFAULT_RESAMPLING_STEPS;
-    const strategy = choiceFlag('strategy', f.strategy, STRATEGIES) ?? 'closest';
+    const hf = readHierarchyFlags(f);
+    const levelsFlag = hf.levels;
+    const clustersFlag = hf.clusters;
+    const sampleFlag = hf.sampleSize;
+    const resample = hf.resample ?? DEFAULT_RESAMPLING_STEPS;
+    const strategy = hf.strategy ?? 'closest';
     const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? 'random';
-    const itersFlag = intFlag('iters', f.iters, 0, 10000);
+    const itersFlag = hf.iters;
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
-    const seed = intFlag('seed', f.seed, 0) ?? DEFAULT_SEED;
+    const seed = hf.seed ?? DEFAULT_SEED;
     const budget = numberFlag('budget', f.budget) ?? DEFAULT_BUDGET_SECONDS;
     const kernelName = choiceFlag('kernel', f.kernel, kernelNames()) ?? DEFAULT_KERNEL;
     if (clustersFlag && levelsFlag !== undefined && clustersFlag.length !== levelsFlag) {

@@ -13,6 +13,7 @@ import {
   type CliCommand,
 } from '../cli/command.ts';
 import { packageVersion, readEmbeddings } from '../cli/files.ts';
+import { HIERARCHY_FLAGS, LEAVES, readHierarchyFlags } from '../cli/hierarchy-flags.ts';
 import {
   DEFAULT_RESAMPLING_STEPS,
   DEFAULT_SEED,
@@ -21,7 +22,7 @@ import {
 } from '../core/defaults.ts';
 import { InputError } from '../core/errors.ts';
 import type { HierarchyConfig, ResampleStrategy } from '../core/hierarchy.ts';
-import { allocationTree, sampleHierarchy, type LeafStrategy } from '../core/sampling.ts';
+import { allocationTree, sampleHierarchy } from '../core/sampling.ts';
 import type { ClusterSettings } from './config.ts';
 import { overview } from './explore.ts';
 import { bytesFile, textFile, type BundleFile } from './files.ts';
@@ -29,9 +30,6 @@ import { importReference } from './import.ts';
 import { exportJobBundle, meanRow } from './job-bundle.ts';
 import { npyFileSource, readIdsFile, sourceFromDir, writeFiles } from './node-files.ts';
 import { encodeIndexNpy } from './sorted-clusters.ts';
-
-const STRATEGIES: readonly ResampleStrategy[] = ['closest', 'random'];
-const LEAVES: readonly LeafStrategy[] = ['random', 'closest', 'furthest'];
 
 /** Refuses to write into a non-empty directory unless --force. */
 async function checkOut(dir: string, force: boolean): Promise<void> {
@@ -144,16 +142,8 @@ Other options:
       embeddings: { type: 'string' },
       ids: { type: 'string' },
       out: { type: 'string' },
-      levels: { type: 'string' },
-      clusters: { type: 'string' },
-      'sample-size': { type: 'string' },
-      resample: { type: 'string' },
-      strategy: { type: 'string' },
-      iters: { type: 'string' },
-      seed: { type: 'string' },
+      ...HIERARCHY_FLAGS,
       target: { type: 'string' },
-      normalize: { type: 'boolean' },
-      center: { type: 'boolean' },
       name: { type: 'string' },
       nnodes: { type: 'string' },
       'gpus-per-node': { type: 'string' },
@@ -169,13 +159,7 @@ Other options:
     const source = await npyFileSource(f.embeddings);
     const target = intFlag('target', f.target, 1);
     const config = hierarchyFromFlags(source.rows, source.cols, {
-      clusters: intListFlag('clusters', f.clusters, 1),
-      levels: intFlag('levels', f.levels, 1, 16),
-      sampleSize: intListFlag('sample-size', f['sample-size'], 1),
-      resample: intFlag('resample', f.resample, 0),
-      strategy: choiceFlag('strategy', f.strategy, STRATEGIES),
-      iters: intFlag('iters', f.iters, 0, 10000),
-      seed: intFlag('seed', f.seed, 0),
+      ...readHierarchyFlags(f),
       target,
     });
     const cluster: ClusterSettings = {
