@@ -55,6 +55,20 @@ export function parseFlags(
   }
 }
 
+/** A flag the command cannot run without, e.g. `--out DIR`; returns its value. */
+export function requiredFlag(
+  command: string,
+  f: Record<string, string | boolean | undefined>,
+  name: string,
+  placeholder: string,
+): string {
+  const v = f[name];
+  if (typeof v !== 'string') {
+    throw new UsageError(`${command}: --${name} ${placeholder} is required`);
+  }
+  return v;
+}
+
 /** A flag's value as an integer in [min, max], with a clear error naming the flag. */
 export function intFlag(
   name: string,

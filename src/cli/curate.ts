@@ -24,6 +24,7 @@ import {
   intFlag,
   numberFlag,
   parseFlags,
+  requiredFlag,
   type CliCommand,
 } from './command.ts';
 import { packageVersion, readEmbeddings, toInt64, writeArray } from './files.ts';
@@ -128,10 +129,9 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       kernel: { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (typeof f.embeddings !== 'string')
-      throw new UsageError('curate: --embeddings X.npy is required');
-    if (f.target === undefined) throw new UsageError('curate: --target N is required');
-    if (typeof f.out !== 'string') throw new UsageError('curate: --out DIR is required');
+    const embeddingsPath = requiredFlag('curate', f, 'embeddings', 'X.npy');
+    requiredFlag('curate', f, 'target', 'N');
+    const out = requiredFlag('curate', f, 'out', 'DIR');
     const target = intFlag('target', f.target, Number.MIN_SAFE_INTEGER);
     if (target === undefined || target <= 0) {
       throw new UsageError(`--target must be a positive integer, got '${String(f.target)}'`);
@@ -173,7 +173,7 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       mark = now;
     };
 
-    const loaded = readEmbeddings(f.embeddings);
+    const loaded = readEmbeddings(embeddingsPath);
     let x = loaded.matrix;
     assertFinite(x, 'embeddings');
     if (f.center) x = centerRows(x);
@@ -268,7 +268,6 @@ Options (defaults are picked from the data size and a time budget; see run.json 
     const tree = allocationTree(h, target, { multiplier, seed });
     lap('sample');
 
-    const out = f.out;
     mkdirSync(out, { recursive: true });
     writeArray(join(out, 'selection.npy'), toInt64(selection), [selection.length]);
     h.levels.forEach((level, t) => {
@@ -280,7 +279,7 @@ Options (defaults are picked from the data size and a time budget; see run.json 
 
     const resolvedFlags: string[] = [
       '--embeddings',
-      f.embeddings,
+      embeddingsPath,
       '--target',
       String(target),
       '--clusters',
@@ -312,7 +311,7 @@ Options (defaults are picked from the data size and a time budget; see run.json 
     const run = {
       tool: 'strata curate',
       command: ['npx', 'strata', 'curate', ...resolvedFlags].map(shellWord).join(' '),
-      input: { path: f.embeddings, rows: n, cols: d, dtype: loaded.dtype },
+      input: { path: embeddingsPath, rows: n, cols: d, dtype: loaded.dtype },
       parameters: {
         target,
         levels: config.levels,

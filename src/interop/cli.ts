@@ -10,6 +10,7 @@ import {
   intFlag,
   intListFlag,
   parseFlags,
+  requiredFlag,
   type CliCommand,
 } from '../cli/command.ts';
 import { packageVersion, readEmbeddings } from '../cli/files.ts';
@@ -152,11 +153,9 @@ Other options:
       dtype: { type: 'string' },
       force: { type: 'boolean' },
     });
-    if (typeof f.embeddings !== 'string') {
-      throw new UsageError('export-job: --embeddings X.npy is required');
-    }
-    if (typeof f.out !== 'string') throw new UsageError('export-job: --out DIR is required');
-    const source = await npyFileSource(f.embeddings);
+    const embeddingsPath = requiredFlag('export-job', f, 'embeddings', 'X.npy');
+    const outDir = requiredFlag('export-job', f, 'out', 'DIR');
+    const source = await npyFileSource(embeddingsPath);
     const target = intFlag('target', f.target, 1);
     const config = hierarchyFromFlags(source.rows, source.cols, {
       ...readHierarchyFlags(f),
@@ -170,7 +169,7 @@ Other options:
       dtype: choiceFlag('dtype', f.dtype, ['float32', 'float64'] as const),
     };
     const ids = typeof f.ids === 'string' ? await readIdsFile(f.ids) : undefined;
-    await checkOut(f.out, f.force === true);
+    await checkOut(outDir, f.force === true);
     const center = f.center === true ? await meanRow(source) : undefined;
     const files = exportJobBundle({
       embeddings: source,
@@ -183,12 +182,12 @@ Other options:
       name: typeof f.name === 'string' ? f.name : undefined,
       strataVersion: packageVersion(),
     });
-    await writeFiles(f.out, files);
+    await writeFiles(outDir, files);
     io.out(
-      `wrote ${files.map((file) => file.path).join(', ')} to ${f.out}\n` +
+      `wrote ${files.map((file) => file.path).join(', ')} to ${outDir}\n` +
         `${source.rows} x ${source.cols} rows; ${config.levels.length} level(s), k = ${config.levels.map((l) => l.k).join(' / ')}, ` +
         `r = ${config.levels.map((l) => l.sampleSize).join(' / ')}, m = ${config.resamplingSteps}, ${config.nIters} Lloyd rounds\n` +
-        `next: see ${f.out}/README.md\n`,
+        `next: see ${outDir}/README.md\n`,
     );
     return 0;
   },
@@ -235,26 +234,26 @@ Options:
       seed: { type: 'string' },
       force: { type: 'boolean' },
     });
-    if (typeof f.dir !== 'string') throw new UsageError('import: --dir REFDIR is required');
-    if (typeof f.out !== 'string') throw new UsageError('import: --out DIR is required');
+    const refDir = requiredFlag('import', f, 'dir', 'REFDIR');
+    const outDir = requiredFlag('import', f, 'out', 'DIR');
     const target = intFlag('target', f.target, 1);
     const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? 'random';
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
     const seed = intFlag('seed', f.seed, 0) ?? DEFAULT_SEED;
     const embeddings =
       typeof f.embeddings === 'string' ? readEmbeddings(f.embeddings).matrix : undefined;
-    const imported = await importReference(await sourceFromDir(f.dir), {
+    const imported = await importReference(await sourceFromDir(refDir), {
       embeddings,
       signal: io.signal,
     });
-    await checkOut(f.out, f.force === true);
+    await checkOut(outDir, f.force === true);
     const h = imported.hierarchy;
     const T = h.levels.length;
     const perTop = (sel: ArrayLike<number>): number[] =>
       overview(h, sel).levels[T - 1].map((c) => c.selected);
     const view = overview(h);
     const summary: Record<string, unknown> = {
-      source: f.dir,
+      source: refDir,
       strataVersion: packageVersion(),
       rows: imported.rows,
       dim: imported.dim,
@@ -293,7 +292,7 @@ Options:
       files.push(bytesFile('selection.npy', encodeIndexNpy(selection)));
     }
     files.push(textFile('summary.json', JSON.stringify(summary, null, 2) + '\n'));
-    await writeFiles(f.out, files);
+    await writeFiles(outDir, files);
     for (const w of imported.warnings) io.err(`strata: warning: ${w}\n`);
     const lines = [
       `imported ${T} level(s), k = ${h.levels.map((l) => l.k).join(' / ')}, over ${imported.rows} rows of dimension ${imported.dim}`,
@@ -305,7 +304,7 @@ Options:
         `Strata's balanced sample: ${s.size} rows (target ${target}, leaf ${leaf}, seed ${seed})`,
       );
     }
-    lines.push(`wrote ${files.map((file) => file.path).join(', ')} to ${f.out}`);
+    lines.push(`wrote ${files.map((file) => file.path).join(', ')} to ${outDir}`);
     io.out(lines.join('\n') + '\n');
     return 0;
   },
