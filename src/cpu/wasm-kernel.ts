@@ -57,7 +57,10 @@ export const PANEL_BYTES = 1024 * 1024;
 /**
  * A panel is also the unit of work one thread takes at a time (Atomics.add), but a job is cut
  * into at least threads x MIN_GRABS_PER_THREAD grabs where it has the rows, so a thread that
- * the OS slows down takes fewer rows instead of holding the others up.
+ * the OS slows down takes fewer rows instead of holding the others up. Measured with 2 workers
+ * on this shared machine (Node, median of 21, twice): 1, 2, 4 and 16 grabs a thread gave
+ * 33-83 ms (N 20k x D 128 x K 256) and 113-192 ms (N 4k x D 384 x K 1000), with no order
+ * between them beyond the run-to-run spread; 4 keeps the grabs a panel or so in size.
  *
  * Calls of panel size also matter for V8: it runs a function's first calls in its baseline
  * compiler (Liftoff) and swaps in optimised code only for *later* calls, so one huge call stays
