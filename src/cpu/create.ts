@@ -20,8 +20,9 @@ export interface WasmKernelOptions {
   /**
    * 'relaxed' uses relaxed-SIMD fused multiply-add; 'simd' plain SIMD128; 'auto' (default)
    * relaxed where the engine has it (Chromium yes, Node 20 only behind a flag). Chromium, one
-   * thread: W1 44.5 -> 54.5 GFLOP/s, W2 39.1 -> 55.7 (bench:cpu). Results stay deterministic on
-   * one machine, but may differ in the last bits between CPUs with and without FMA.
+   * thread, one bench:cpu run: W1 44.4 -> 53.4 GFLOP/s, W2 42.2 -> 54.3. Results stay
+   * deterministic on one machine, but may differ in the last bits between CPUs with and without
+   * FMA.
    */
   readonly instructions?: 'auto' | 'simd' | 'relaxed';
   /**
