@@ -10,13 +10,18 @@ import relaxedUrl from '../../wasm/build/kernel-relaxed.wasm?url&no-inline';
 import relaxedSharedUrl from '../../wasm/build/kernel-relaxed-shared.wasm?url&no-inline';
 import simdUrl from '../../wasm/build/kernel-simd.wasm?url&no-inline';
 import simdSharedUrl from '../../wasm/build/kernel-simd-shared.wasm?url&no-inline';
-import { jsKernel } from '../core/cpu-kernel-js.ts';
 import type { CpuKernel } from '../core/types.ts';
 import { createBrowserPool } from './browser-pool.ts';
-import { buildWasmKernel, type KernelHost, type WasmKernelOptions } from './create.ts';
+import {
+  buildBestCpuKernel,
+  buildWasmKernel,
+  type KernelHost,
+  type WasmKernelOptions,
+} from './create.ts';
 import type { WasmKernel } from './wasm-kernel.ts';
 
 export type { WasmKernelOptions } from './create.ts';
+export { disposeCpuKernel } from './create.ts';
 export { WasmKernel } from './wasm-kernel.ts';
 
 const URLS: Record<string, string> = {
@@ -47,21 +52,8 @@ export async function createWasmKernel(options?: WasmKernelOptions): Promise<Was
 }
 
 /** The fastest kernel that works here, and why it was picked (the plain-JS one as a fallback). */
-export async function createBestCpuKernel(
+export function createBestCpuKernel(
   options?: WasmKernelOptions,
 ): Promise<{ kernel: CpuKernel; reason: string }> {
-  try {
-    return await buildWasmKernel(host, options);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return {
-      kernel: jsKernel,
-      reason: `plain JavaScript (WebAssembly kernel unavailable: ${why})`,
-    };
-  }
-}
-
-/** Stops a WasmKernel's workers; does nothing for other kernels. */
-export function disposeCpuKernel(kernel: CpuKernel): void {
-  (kernel as Partial<WasmKernel>).dispose?.();
+  return buildBestCpuKernel(host, options);
 }

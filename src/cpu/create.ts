@@ -9,6 +9,9 @@ import type { KernelPool } from './pool.ts';
 import { webAssembly, type WasmMemory, type WasmModule } from './wasm-api.ts';
 import { WasmKernel } from './wasm-kernel.ts';
 
+import { jsKernel } from '../core/cpu-kernel-js.ts';
+import type { CpuKernel } from '../core/types.ts';
+
 export type KernelBytes = ArrayBuffer | ArrayBufferView<ArrayBuffer>;
 
 export interface WasmKernelOptions {
@@ -152,4 +155,25 @@ export async function buildWasmKernel(
     kernel: new WasmKernel({ name: base, module, memory, maxPages }),
     reason: `${what} on 1 thread${single}`,
   };
+}
+
+/** The fastest kernel `host` can run, and why it was picked (the plain-JS one as a fallback). */
+export async function buildBestCpuKernel(
+  host: KernelHost,
+  options?: WasmKernelOptions,
+): Promise<{ kernel: CpuKernel; reason: string }> {
+  try {
+    return await buildWasmKernel(host, options);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      kernel: jsKernel,
+      reason: `plain JavaScript (WebAssembly kernel unavailable: ${why})`,
+    };
+  }
+}
+
+/** Stops a WasmKernel's workers; does nothing for other kernels. */
+export function disposeCpuKernel(kernel: CpuKernel): void {
+  (kernel as CpuKernel & { dispose?: () => void }).dispose?.();
 }
