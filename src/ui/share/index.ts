@@ -3,6 +3,7 @@ export { UrlState, type UrlStateOptions } from './url-state.svelte';
 export {
   DEFAULT_DEMO,
   DEFAULT_STATE,
+  SETTING_KEYS,
   TOYS,
   VIEWS,
   formatHash,
