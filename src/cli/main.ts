@@ -2,7 +2,7 @@
  * The `strata` command line: dispatch to a subcommand, print help, and map errors to exit codes
  * (0 ok, 2 bad input or usage, 130 interrupted, 1 a bug, printed with its stack).
  */
-import { AbortedError, InputError } from '../core/errors.ts';
+import { CancelledError, InputError } from '../core/errors.ts';
 import { UsageError, type CliCommand, type CliIo } from './command.ts';
 import { commands } from './commands.ts';
 
@@ -61,7 +61,7 @@ export async function main(
       ownIo.err(`strata: error: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof AbortedError) {
+    if (e instanceof CancelledError) {
       ownIo.err('\nstrata: interrupted\n');
       return 130;
     }

@@ -3,52 +3,9 @@
  * functions (no DOM), so the UI, the worker and Node scripts share one source of truth.
  */
 
-export type ResizeRule = 'squash' | 'center-crop' | 'shorter-side-then-center-crop';
+import type { ModelSpec, ResizeRule } from '../core/settings';
 
-export interface ModelSpec {
-  /** stable id: part of every embedding-cache key */
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  /**
-   * Where the .onnx file is. Relative URLs are resolved against the app's root (the bundled
-   * model ships under public/); absolute URLs are downloaded once into the Cache API.
-   */
-  readonly url?: string;
-  /** a local .onnx file the person picked ("use my own .onnx"); wins over `url` */
-  readonly file?: Blob;
-  /** lowercase hex sha-256 of the .onnx file, checked after download when known */
-  readonly sha256?: string;
-  /** exact size of the .onnx file in bytes, checked after download when known */
-  readonly bytes?: number;
-  /** side of the square image the model is fed, in pixels */
-  readonly inputSize: number;
-  /**
-   * How an image becomes a square:
-   * - 'squash': scale both sides to inputSize (aspect ratio not kept, nothing cut off);
-   * - 'center-crop': the largest centred square, scaled to inputSize (CLIP's rule);
-   * - 'shorter-side-then-center-crop': shorter side scaled to inputSize / 0.875 (256 for 224),
-   *   then the central inputSize square (the ImageNet evaluation rule DINOv2 uses).
-   */
-  readonly resize: ResizeRule;
-  /** per-channel RGB mean and std applied to pixel / 255 */
-  readonly mean: readonly [number, number, number];
-  readonly std: readonly [number, number, number];
-  readonly layout: 'NCHW' | 'NHWC';
-  /** input tensor name; default: the model's first input */
-  readonly inputName?: string;
-  readonly outputName: string;
-  /** embedding dimension; a model whose output disagrees is rejected with a precise message */
-  readonly dim: number;
-  /**
-   * For outputs shaped [batch, tokens, dim] (ViT hidden states): which row becomes the
-   * embedding. 'cls' = token 0 (default), 'mean' = average over tokens.
-   */
-  readonly pooling?: 'cls' | 'mean';
-  readonly license: string;
-  /** honest note on how the model was trained */
-  readonly supervised: string;
-}
+export type { ModelSpec, ResizeRule } from '../core/settings';
 
 /** Changes whenever decoding/resizing changes the pixels fed to a model (cache invalidation). */
 const PREPROCESS_VERSION = 1;

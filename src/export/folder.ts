@@ -2,7 +2,7 @@
  * Writing the selected files into a folder the person picked (File System Access API), keeping
  * their relative paths. Each file is streamed from IndexedDB to disk, never read whole.
  */
-import type { ExportProgress } from '../pipeline/api';
+import type { ExportProgress } from './zip';
 import { safeSegments } from './manifest';
 import type { ZipEntry } from './zip';
 

@@ -3,7 +3,13 @@
  * generator that reads it from IndexedDB, so the archive is never held in memory whole.
  */
 import { makeZip } from 'client-zip';
-import type { ExportProgress } from '../pipeline/api';
+
+/** Progress of a zip or folder export. */
+export interface ExportProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly bytes: number;
+}
 
 export interface ZipEntry {
   /** path inside the archive */

@@ -15,7 +15,7 @@
  * handed to the hierarchy as `resume`; the CPU backend finishes the run, and a notice says so.
  */
 import { createBestCpuKernel, disposeCpuKernel } from '../cpu/browser.ts';
-import { AbortedError, InputError } from '../core/errors.ts';
+import { CancelledError, InputError } from '../core/errors.ts';
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import type { HierarchyConfig, HierarchyResume, Level } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
@@ -235,7 +235,7 @@ export class ClusterRunner implements ClusterWorkerApi {
     try {
       await hierarchicalKMeans(matrix, plainConfig, backend, { ...hooks, resume });
     } catch (err) {
-      if (signal.aborted) throw new AbortedError('clustering was cancelled');
+      if (signal.aborted) throw new CancelledError('clustering was cancelled');
       if (!(err instanceof GpuDeviceLostError || err instanceof GpuValidationError)) throw err;
       if (!(backend instanceof GpuBackend)) throw err;
       // Finish on the CPU from what is done; drop the broken GPU backend for later runs.

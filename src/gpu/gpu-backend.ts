@@ -20,7 +20,7 @@
  * by identity of their Float32Array (the hierarchy reassigns the same input after every
  * resampling step): do not modify a matrix's data while the backend may hold it.
  */
-import { AbortedError, throwIfAborted } from '../core/errors.ts';
+import { CancelledError, throwIfAborted } from '../core/errors.ts';
 import { kmeansPlusPlusTrials } from '../core/kmeans.ts';
 import { Rng } from '../core/rng.ts';
 import type {
@@ -835,7 +835,7 @@ export class GpuBackend implements KMeansBackend {
       for (let r = 1; r <= options.nIters; r++) {
         if (options.signal?.aborted) {
           if (pending) await this.sync(pending);
-          throw new AbortedError();
+          throw new CancelledError();
         }
         const enc = dev.createCommandEncoder({ label: `lloyd round ${r}` });
         enc.clearBuffer(sort.counts);

@@ -2,7 +2,16 @@
  * Which files and folders an ingest takes, and the reason for each one it leaves out.
  * Reasons are sentences for people; they end up in the ingest report next to the path.
  */
-import { IMAGE_EXTENSIONS } from '../pipeline/api';
+/** Image extensions the embed stage can decode in Chromium (avif where the browser decodes it). */
+export const IMAGE_EXTENSIONS: readonly string[] = [
+  'jpg',
+  'jpeg',
+  'png',
+  'webp',
+  'gif',
+  'bmp',
+  'avif',
+];
 
 /** Files operating systems leave in folders (thumbnail caches, folder settings). */
 const JUNK_FILES = new Set(['.ds_store', 'thumbs.db', 'ehthumbs.db', 'desktop.ini', 'icon\r']);

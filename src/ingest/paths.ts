@@ -1,5 +1,5 @@
 /** Relative paths, the shared root folder, folder labels and empty-folder reports. */
-import type { SkippedFile } from '../pipeline/api';
+import type { SkippedFile } from '../store/schema';
 import type { WalkResult } from './walk';
 
 /**

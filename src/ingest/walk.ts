@@ -4,7 +4,7 @@
  * relative paths, every folder seen, and every file or folder left out with its reason.
  */
 import { fileSkipReason, folderSkipReason, type ExtensionFilter } from './filters';
-import type { SkippedFile } from '../pipeline/api';
+import type { SkippedFile } from '../store/schema';
 
 export interface FoundFile {
   /** relative path including the dropped/picked root folder, '/' separated */

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import type { HierarchyConfig, HierarchyProgress, HierarchyResume, Level, Matrix } from '../core';
-import type { BackendChoice } from './api';
+import type { BackendChoice } from './contract';
 import type { WorkerPool } from './workers';
 import type { ClusterWorkerApi, ProbeResult } from '../workers/cluster-api';
 

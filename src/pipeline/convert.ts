@@ -1,5 +1,5 @@
 /** Store records -> the public shapes of api.ts (copies, so callers cannot change stored data). */
-import type { DatasetInfo, ItemInfo, RunInfo } from './api';
+import type { DatasetInfo, ItemInfo, RunInfo } from './contract';
 import type { DatasetRecord, ItemRecord, RunRecord } from '../store/schema';
 
 export function toDatasetInfo(d: DatasetRecord): DatasetInfo {

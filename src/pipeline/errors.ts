@@ -1,13 +1,7 @@
 /** Errors the pipeline raises on purpose; the UI tells them apart by `name`. */
 export { StorageFullError } from '../store/errors';
 
-/** Thrown by a run that was cancelled with `cancel`; finished work stays stored. */
-export class CancelledError extends Error {
-  constructor(message = 'The run was cancelled; finished steps are stored.') {
-    super(message);
-    this.name = 'CancelledError';
-  }
-}
+export { CancelledError, isCancellation } from '../core/errors';
 
 /** A person's mistake (bad file, impossible setting): show `message` as it is, no stack trace. */
 export class UserInputError extends Error {
@@ -34,11 +28,4 @@ export function asUserError(e: unknown): unknown {
     return new UserInputError(e.message, { cause: e });
   }
   return e;
-}
-
-/** True for cancellations (ours, an AbortSignal's, or the core's AbortedError). */
-export function isAbort(e: unknown): boolean {
-  if (e === null || typeof e !== 'object') return false;
-  const name = (e as { name?: unknown }).name;
-  return name === 'AbortError' || name === 'CancelledError';
 }

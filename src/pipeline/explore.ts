@@ -16,7 +16,7 @@ import type {
   ItemInfo,
   LabelCounts,
   SizeDistribution,
-} from './api';
+} from './contract';
 import { toItemInfo } from './convert';
 import { toCoreLevel } from './run';
 

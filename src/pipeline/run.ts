@@ -27,9 +27,9 @@ import type { LevelData } from '../store/levels';
 import { allItems, getDataset, putSelection } from '../store/records';
 import type { DatasetRecord, ItemRecord, RunRecord } from '../store/schema';
 import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../workers/embed-api';
-import type { Notice, RunCounters, StageName, WorkspaceEvent } from './api';
+import type { Notice, RunCounters, StageName, WorkspaceEvent } from './contract';
 import type { ClusterPort } from './cluster-port';
-import { CancelledError, isAbort, UserInputError } from './errors';
+import { CancelledError, isCancellation, UserInputError } from './errors';
 import { normaliseRows } from './normalise';
 import { embeddingKey, hierarchyConfig, modelOf } from './settings';
 import { Throughput } from './throughput';
@@ -95,7 +95,7 @@ export class RunExecutor {
 
   #checkCancel(): void {
     if (this.#ctx.cancel.aborted) throw new CancelledError();
-    if (this.#closing) throw new DOMException('the workspace closed', 'AbortError');
+    if (this.#closing) throw new CancelledError('the workspace closed');
   }
 
   async execute(): Promise<RunRecord> {
@@ -111,7 +111,7 @@ export class RunExecutor {
       await this.#stage('sample', () => this.#sample());
     } catch (e) {
       if (this.#closing) throw e;
-      const cancelled = e instanceof CancelledError || isAbort(e);
+      const cancelled = isCancellation(e);
       this.run.status = cancelled ? 'cancelled' : 'failed';
       await this.#save().catch(() => undefined);
       throw cancelled && !(e instanceof CancelledError) ? new CancelledError() : e;
@@ -134,7 +134,7 @@ export class RunExecutor {
       await body();
     } catch (e) {
       if (this.#closing) throw e;
-      const cancelled = e instanceof CancelledError || isAbort(e);
+      const cancelled = isCancellation(e);
       const status = cancelled ? 'cancelled' : 'failed';
       this.run.stages[name] = {
         ...this.run.stages[name],

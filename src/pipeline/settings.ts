@@ -5,7 +5,7 @@
  */
 import { DEFAULT_SEED, suggestHierarchy, type HierarchyConfig } from '../core';
 import { BUNDLED_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
-import type { RunSettings, SettingsProblem, SuggestedSettings } from './api';
+import type { RunSettings, SettingsProblem, SuggestedSettings } from './contract';
 import type { DatasetRecord } from '../store/schema';
 
 /** The id settings use for a dataset of precomputed embeddings. */

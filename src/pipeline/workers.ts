@@ -4,7 +4,8 @@
  * worker never answers, and a closed tab must not leave promises hanging in a test page).
  */
 import * as Comlink from 'comlink';
-import type { WorkerFactories } from './api';
+import { CancelledError } from '../core/errors';
+import type { WorkerFactories } from './contract';
 import type { IngestWorkerApi } from '../ingest/ingest.worker';
 import type { EmbedApi } from '../workers/embed-api';
 import type { ProjectionWorkerApi } from '../explore/projection.worker';
@@ -56,8 +57,7 @@ export class WorkerPool {
   }
 
   #get<T>(kind: Kind): Comlink.Remote<T> {
-    if (this.#closer.signal.aborted)
-      throw new DOMException('the workspace is closed', 'AbortError');
+    if (this.#closer.signal.aborted) throw new CancelledError('the workspace is closed');
     let remote = this.#remotes.get(kind) as Comlink.Remote<T> | undefined;
     if (!remote) {
       const make =
@@ -93,9 +93,9 @@ export class WorkerPool {
   /** Race a worker call against close(): rejects with AbortError when the pool closes first. */
   guard<T>(p: Promise<T>): Promise<T> {
     const signal = this.#closer.signal;
-    if (signal.aborted) return Promise.reject(new DOMException('closed', 'AbortError'));
+    if (signal.aborted) return Promise.reject(new CancelledError('the workspace closed'));
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(new DOMException('the workspace closed', 'AbortError'));
+      const onAbort = (): void => reject(new CancelledError('the workspace closed'));
       signal.addEventListener('abort', onAbort, { once: true });
       p.then(
         (v) => {

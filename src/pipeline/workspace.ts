@@ -32,7 +32,7 @@ import {
   putRun,
 } from '../store/records';
 import { normaliseExtensions } from '../ingest/filters';
-import { ingestWalk, rescanWalk, type IngestContext, type NewDatasetMeta } from '../ingest/ingest';
+import { ingestWalk, rescanWalk, type IngestContext, type NewDatasetMeta } from './stages/ingest';
 import { emptyWalk, walkEntries, walkFiles, walkHandle, type WalkResult } from '../ingest/walk';
 import { nameOf, labelOf } from '../ingest/paths';
 import {
@@ -74,8 +74,8 @@ import type {
   WorkspaceEvent,
   WorkspaceListener,
   WorkspaceOptions,
-} from './api';
-import { STAGES } from './api';
+} from './contract';
+import { STAGES } from './contract';
 import { toDatasetInfo, toItemInfo, toRunInfo } from './convert';
 import { asUserError, UserInputError } from './errors';
 import {

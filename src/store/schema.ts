@@ -9,12 +9,19 @@
  * Migrations live in migrations.ts; each one keeps every record of the version before.
  */
 import type { DBSchema } from 'idb';
-import type { RunInfo } from '../pipeline/api';
+import type { RunSettings } from '../core/settings';
 
 export const DB_NAME = 'strata';
 export const DB_VERSION = 2;
 
-export type DatasetSource = 'files' | 'directory' | 'precomputed';
+/** Where a dataset's items came from; decides what the embed stage does and whether a rescan works. */
+export type DatasetSource =
+  /** image files dropped, picked with a file input, or handed over by code (demo data) */
+  | 'files'
+  /** a folder opened with showDirectoryPicker; its handle is kept so a later visit can rescan */
+  | 'directory'
+  /** an .npy matrix (+ optional ids file): rows are items, the embed stage only copies them */
+  | 'precomputed';
 
 export interface DatasetRecord {
   id: string;
@@ -77,6 +84,82 @@ export interface ChunkRecord {
   key: string;
   part: number;
   data: Float32Array | Int32Array | Uint8Array;
+}
+
+/** One file that was not taken, and why, in words a person understands. */
+export interface SkippedFile {
+  readonly path: string;
+  readonly reason: string;
+}
+
+export type StageName = 'ingest' | 'embed' | 'cluster' | 'sample';
+
+export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * A run's overall state. 'interrupted' = it was running when the tab went away (found on open);
+ * it can be resumed like 'cancelled' and 'failed'.
+ */
+export type RunStatus = 'created' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface StageState {
+  readonly status: StageStatus;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  /** last progress reached, so the UI can draw a bar for a stopped run */
+  readonly done?: number;
+  readonly total?: number;
+  readonly error?: string;
+}
+
+export interface Notice {
+  readonly at: number;
+  readonly stage: StageName;
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+/**
+ * Work counters: how much each stage actually computed in this run, summed over every resume.
+ * Tests assert on them that nothing finished was recomputed.
+ */
+export interface RunCounters {
+  /** rows the embed worker computed (cache misses) */
+  readonly embedded: number;
+  /** rows taken from stored embeddings or the embed cache */
+  readonly embedReused: number;
+  /** hierarchy levels computed */
+  readonly levelsComputed: number;
+  /** resampling steps computed */
+  readonly stepsComputed: number;
+  /** times the cluster stage restarted from stored levels/steps */
+  readonly clusterResumes: number;
+}
+
+/** A run as the UI sees it (the contract re-exports it); RunRecord below adds what only the pipeline needs. */
+export interface RunInfo {
+  readonly id: string;
+  readonly datasetId: string;
+  readonly datasetName: string;
+  readonly settings: RunSettings;
+  readonly status: RunStatus;
+  readonly stages: Readonly<Record<StageName, StageState>>;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt?: number;
+  /** rows clustered (items that were embedded) */
+  readonly rows: number;
+  readonly dim: number;
+  /** k-means backend actually used, e.g. "webgpu (SwiftShader, fallback)" or "cpu-wasm-simd" */
+  readonly backendUsed?: string;
+  /** embedding provider actually used */
+  readonly providerUsed?: string;
+  readonly notices: readonly Notice[];
+  /** items the embed stage could not use, with reasons */
+  readonly skipped: readonly SkippedFile[];
+  readonly counters: RunCounters;
+  /** size of the curated subset once sampled */
+  readonly selected?: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

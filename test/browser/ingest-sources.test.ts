@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
-import { Workspace } from '../../src/pipeline/api';
+import { Workspace } from '../../src/pipeline/workspace';
 
 async function png(w: number, h: number, hue: number): Promise<Blob> {
   const c = new OffscreenCanvas(w, h);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
-import { Workspace, type IngestReport } from '../../src/pipeline/api';
+import { Workspace } from '../../src/pipeline/workspace';
+import type { IngestReport } from '../../src/pipeline/contract';
 import { readAllEntries } from '../../src/ingest/walk';
 import { THUMB_SIZE } from '../../src/ingest/digest';
 

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
-import { Workspace, type RunSettings } from '../../src/pipeline/api';
+import { Workspace } from '../../src/pipeline/workspace';
+import { CancelledError } from '../../src/core/errors';
+import type { RunSettings } from '../../src/pipeline/contract';
 import { BUNDLED_MODEL } from '../../src/embed/models';
 
 /** A real, distinct picture: a shape of one colour on another. */
@@ -63,7 +65,7 @@ describe('a run on images with the bundled model', () => {
     const stop = ws.subscribe((e) => {
       if (e.type === 'progress' && e.stage === 'embed' && e.done >= 2) ws.cancel(run.id);
     });
-    await expect(ws.start(run.id)).rejects.toMatchObject({ name: 'CancelledError' });
+    await expect(ws.start(run.id)).rejects.toBeInstanceOf(CancelledError);
     stop();
     const cancelled = (await ws.getRun(run.id))!;
     expect(cancelled.stages.embed.status).toBe('cancelled');

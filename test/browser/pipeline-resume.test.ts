@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
 import { Rng, writeNpy } from '../../src/core';
-import { Workspace, type RunInfo, type RunSettings } from '../../src/pipeline/api';
+import { Workspace } from '../../src/pipeline/workspace';
+import { CancelledError } from '../../src/core/errors';
+import type { RunInfo, RunSettings } from '../../src/pipeline/contract';
 import { openStrataDb } from '../../src/store/db';
 import { getLevels } from '../../src/store/levels';
 
@@ -147,7 +149,7 @@ describe('resuming a run', () => {
         ws.cancel(run.id);
       }
     });
-    await expect(ws.start(run.id)).rejects.toMatchObject({ name: 'CancelledError' });
+    await expect(ws.start(run.id)).rejects.toBeInstanceOf(CancelledError);
     const cancelled = (await ws.getRun(run.id))!;
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.stages.cluster.status).toBe('cancelled');

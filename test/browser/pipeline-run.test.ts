@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteDB } from 'idb';
 import { Rng, writeNpy } from '../../src/core';
-import { Workspace, type RunSettings, type WorkspaceEvent } from '../../src/pipeline/api';
+import { Workspace } from '../../src/pipeline/workspace';
+import type { RunSettings, WorkspaceEvent } from '../../src/pipeline/contract';
 
 /**
  * A long-tailed pool of precomputed embeddings: 4 concepts of 90 / 30 / 12 / 8 points around

@@ -11,7 +11,7 @@ import type {
   DatasetInfo,
   ItemInfo,
   SizeDistribution,
-} from '../../src/pipeline/api';
+} from '../../src/pipeline/contract';
 import IngestReport from '../../src/ui/curate/IngestReport.svelte';
 import LabelBalance from '../../src/ui/explore/LabelBalance.svelte';
 import SizeChart from '../../src/ui/explore/SizeChart.svelte';

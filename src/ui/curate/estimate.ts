@@ -5,7 +5,7 @@
  * never a promise.
  */
 import { DEFAULT_FLOPS_PER_SECOND, estimateFlops } from '../../core';
-import type { RunSettings } from '../../pipeline/api';
+import type { RunSettings } from '../../pipeline/contract';
 import { hierarchyConfig } from '../../pipeline/settings';
 
 /**

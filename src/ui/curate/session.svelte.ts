@@ -5,7 +5,6 @@
  */
 import {
   STAGES,
-  Workspace,
   type DatasetInfo,
   type IngestOptions,
   type IngestReport,
@@ -19,7 +18,8 @@ import {
   type StorageInfo,
   type SuggestedSettings,
   type WorkspaceEvent,
-} from '../../pipeline/api';
+} from '../../pipeline/contract';
+import { Workspace } from '../../pipeline/workspace';
 import { describeError, isCancellation, type UiError } from '../lib/errors';
 
 export type Phase = 'opening' | 'empty' | 'ingesting' | 'configure' | 'running' | 'done';

@@ -13,7 +13,7 @@ import type {
   RunInfo,
   SizeDistribution,
   WorkspaceApi,
-} from '../../pipeline/api';
+} from '../../pipeline/contract';
 import { describeError, type UiError } from '../lib/errors';
 
 /** Items fetched for the open cluster's grid; a grid of 60 covers a desktop screen twice. */

@@ -22,8 +22,7 @@ function messageOf(e: unknown): string {
 
 /** True for a cancellation the person asked for: not an error worth a message. */
 export function isCancellation(e: unknown): boolean {
-  const name = nameOf(e);
-  return name === 'CancelledError' || name === 'AbortError' || name === 'AbortedError';
+  return nameOf(e) === 'AbortError';
 }
 
 export function describeError(e: unknown, action: string): UiError {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError } from '../../../src/core/errors.ts';
+import { CancelledError } from '../../../src/core/errors.ts';
 import {
   buildClusters,
   hierarchicalKMeans,
@@ -176,7 +176,7 @@ describe('hierarchicalKMeans', () => {
     ).rejects.toThrow(/partial step belongs to level 1, expected 0/);
   });
 
-  it('stops with AbortedError when aborted', async () => {
+  it('stops with CancelledError when aborted', async () => {
     const controller = new AbortController();
     const run = hierarchicalKMeans(x, config, backend, {
       signal: controller.signal,
@@ -184,7 +184,7 @@ describe('hierarchicalKMeans', () => {
         if (t === 1) controller.abort();
       },
     });
-    await expect(run).rejects.toBeInstanceOf(AbortedError);
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
   });
 
   it('rejects impossible configurations', async () => {

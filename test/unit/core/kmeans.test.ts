@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsKernel } from '../../../src/core/cpu-kernel-js.ts';
-import { AbortedError } from '../../../src/core/errors.ts';
+import { CancelledError } from '../../../src/core/errors.ts';
 import {
   CpuBackend,
   greedyKMeansPlusPlus,
@@ -130,7 +130,7 @@ describe('CpuBackend', () => {
     expect(res.objective).toBeCloseTo(0, 6);
   });
 
-  it('throws AbortedError when aborted, and reports rounds', async () => {
+  it('throws CancelledError when aborted, and reports rounds', async () => {
     const x = randomMatrix(200, 4, 2);
     const rounds: number[] = [];
     const res = await new CpuBackend().kmeans(x, 5, {
@@ -149,7 +149,7 @@ describe('CpuBackend', () => {
         if (r === 2) controller.abort();
       },
     });
-    await expect(run).rejects.toBeInstanceOf(AbortedError);
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
     await expect(run).rejects.toHaveProperty('name', 'AbortError');
   });
 });

@@ -9,16 +9,16 @@ import type {
   ProgressEvent,
   SkippedFile,
   WorkspaceEvent,
-} from '../pipeline/api';
-import type { Db } from '../store/db';
-import { addItems, allItems, deleteDatasetData, markRemoved } from '../store/records';
-import type { DatasetRecord, ItemRecord } from '../store/schema';
-import type { Digest } from './digest';
-import { commonRoot, emptyFolders, labelOf, nameOf, stripRoot } from './paths';
-import type { FoundFile, WalkResult } from './walk';
-import { Throughput } from '../pipeline/throughput';
-import { toDatasetInfo } from '../pipeline/convert';
-import { UserInputError } from '../pipeline/errors';
+} from '../contract';
+import type { Db } from '../../store/db';
+import { addItems, allItems, deleteDatasetData, markRemoved } from '../../store/records';
+import type { DatasetRecord, ItemRecord } from '../../store/schema';
+import type { Digest } from '../../ingest/digest';
+import { commonRoot, emptyFolders, labelOf, nameOf, stripRoot } from '../../ingest/paths';
+import type { FoundFile, WalkResult } from '../../ingest/walk';
+import { Throughput } from '../throughput';
+import { toDatasetInfo } from '../convert';
+import { UserInputError } from '../errors';
 
 /**
  * Files per batch: one worker round trip and one transaction each. Digesting 32 emoji-sized

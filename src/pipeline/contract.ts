@@ -1,14 +1,52 @@
 /**
- * The public face of the data layer: everything the UI needs to ingest files, run the curation
- * pipeline (ingest -> embed -> cluster -> sample), resume it after a reload, explore the result
- * and export it. The UI talks to a `Workspace` and never opens the database itself.
+ * The contract between the UI and the pipeline: what the UI may ask (`WorkspaceApi`) and what it
+ * hears back (events, infos, reports). Types only, plus the stage order; no classes, no UI text.
+ * The UI imports this module and the `Workspace` facade (workspace.ts), nothing else of the
+ * pipeline.
  *
  * Threading: the Workspace lives on the main thread and only orchestrates. Hashing and
  * thumbnails run in an ingest worker, embeddings in the embed worker, k-means in the cluster
  * worker; database writes are split into small transactions so no write is a long task.
  */
 
-import type { ModelSpec } from '../embed/models';
+import type {
+  DatasetSource,
+  Notice,
+  RunCounters,
+  RunInfo,
+  RunStatus,
+  SkippedFile,
+  StageName,
+  StageState,
+  StageStatus,
+} from '../store/schema';
+import type { RunSettings } from '../core/settings';
+import type { ExportProgress } from '../export/zip';
+
+export type {
+  BackendChoice,
+  LeafStrategy,
+  ModelSpec,
+  Normalisation,
+  ProviderChoice,
+  ResampleStrategy,
+  RunSettings,
+} from '../core/settings';
+export type {
+  DatasetSource,
+  ExportProgress,
+  Notice,
+  RunCounters,
+  RunInfo,
+  RunStatus,
+  SkippedFile,
+  StageName,
+  StageState,
+  StageStatus,
+};
+
+/** The stages of a run, in order. */
+export const STAGES: readonly StageName[] = ['ingest', 'embed', 'cluster', 'sample'];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Identifiers                                                                                */
@@ -22,15 +60,6 @@ export type ItemIndex = number;
 /* ------------------------------------------------------------------------------------------ */
 /* Datasets and items                                                                         */
 /* ------------------------------------------------------------------------------------------ */
-
-/** Where a dataset's items came from; decides what the embed stage does and whether a rescan works. */
-export type DatasetSource =
-  /** image files dropped, picked with a file input, or handed over by code (demo data) */
-  | 'files'
-  /** a folder opened with showDirectoryPicker; its handle is kept so a later visit can rescan */
-  | 'directory'
-  /** an .npy matrix (+ optional ids file): rows are items, the embed stage only copies them */
-  | 'precomputed';
 
 export interface DatasetInfo {
   readonly id: DatasetId;
@@ -68,12 +97,6 @@ export interface ItemInfo {
   readonly hash: string;
   /** first folder of `path` (the "folder label", used only to measure balance); null at the root */
   readonly label: string | null;
-}
-
-/** One file that was not taken, and why, in words a person understands. */
-export interface SkippedFile {
-  readonly path: string;
-  readonly reason: string;
 }
 
 export interface IngestReport {
@@ -116,74 +139,9 @@ export interface IngestOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Image extensions the embed stage can decode in Chromium (avif where the browser decodes it). */
-export const IMAGE_EXTENSIONS: readonly string[] = [
-  'jpg',
-  'jpeg',
-  'png',
-  'webp',
-  'gif',
-  'bmp',
-  'avif',
-];
-
 /* ------------------------------------------------------------------------------------------ */
 /* Settings                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
-
-export type Normalisation = 'center-l2' | 'l2' | 'none';
-export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
-export type ProviderChoice = 'auto' | 'webgpu' | 'wasm';
-export type ResampleStrategy = 'closest' | 'random';
-export type LeafStrategy = 'random' | 'closest' | 'furthest';
-
-export interface RunSettings {
-  /** embedding model id from MODEL_CATALOGUE ('precomputed' for .npy datasets) */
-  readonly model: string;
-  /** the person's own model ("use my own .onnx"); used when its id equals `model` */
-  readonly customModel?: ModelSpec;
-  /** onnxruntime-web execution provider */
-  readonly provider: ProviderChoice;
-  /** images per inference batch */
-  readonly batchSize: number;
-  /** row preprocessing before k-means */
-  readonly normalisation: Normalisation;
-  /** clusters per level, bottom (level 1) first, strictly decreasing */
-  readonly k: readonly number[];
-  /** points per cluster kept at each resampling step, per level (1 = no resampling there) */
-  readonly r: readonly number[];
-  /** resampling steps per level (m) */
-  readonly resamplingSteps: number;
-  readonly resampleStrategy: ResampleStrategy;
-  /** Lloyd rounds per k-means run */
-  readonly iterations: number;
-  /** size of the curated subset */
-  readonly target: number;
-  /** how points are picked inside a leaf cluster whose budget is smaller than its size */
-  readonly leafStrategy: LeafStrategy;
-  readonly seed: number;
-  readonly backend: BackendChoice;
-}
-
-/** One line per setting, for tooltips and the "advanced" fold. */
-export const SETTING_HELP: Readonly<Record<keyof RunSettings, string>> = {
-  model: 'The network that turns each image into a vector; similar images get nearby vectors.',
-  provider: 'Where the model runs: WebGPU on the graphics card, or WebAssembly on the processor.',
-  customModel: 'Your own ONNX model: its input size, normalisation and output name.',
-  batchSize: 'Images embedded together; larger batches are faster until memory runs short.',
-  normalisation:
-    'Centre and scale every vector to length 1 so distances compare directions (cosine).',
-  k: 'Clusters at each level, finest first; each level clusters the centroids of the one below.',
-  r: 'Points kept per cluster when a level is refitted on an even sample (1 = no refit there).',
-  resamplingSteps: 'How many times each level is refitted on an even sample of its clusters.',
-  resampleStrategy: 'Which members a refit keeps: those closest to the centroid, or random ones.',
-  iterations: 'Lloyd rounds per k-means run (the paper uses 50).',
-  target: 'How many items the curated subset holds.',
-  leafStrategy:
-    'How items are picked inside the smallest clusters: at random (best in the paper), closest, or furthest.',
-  seed: 'Fixes every random choice: the same seed and data give the same result.',
-  backend: 'Where k-means runs: the graphics card (WebGPU) or the processor; auto picks.',
-};
 
 /** Problems found by `validateSettings`; `field` names the setting to highlight. */
 export interface SettingsProblem {
@@ -202,76 +160,6 @@ export interface SuggestedSettings {
 /* ------------------------------------------------------------------------------------------ */
 /* Runs                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
-
-export type StageName = 'ingest' | 'embed' | 'cluster' | 'sample';
-export const STAGES: readonly StageName[] = ['ingest', 'embed', 'cluster', 'sample'];
-
-export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
-
-/**
- * A run's overall state. 'interrupted' = it was running when the tab went away (found on open);
- * it can be resumed like 'cancelled' and 'failed'.
- */
-export type RunStatus = 'created' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
-
-export interface StageState {
-  readonly status: StageStatus;
-  readonly startedAt?: number;
-  readonly finishedAt?: number;
-  /** last progress reached, so the UI can draw a bar for a stopped run */
-  readonly done?: number;
-  readonly total?: number;
-  readonly error?: string;
-}
-
-export interface Notice {
-  readonly at: number;
-  readonly stage: StageName;
-  readonly level: 'info' | 'warning' | 'error';
-  readonly message: string;
-}
-
-/**
- * Work counters: how much each stage actually computed in this run, summed over every resume.
- * Tests assert on them that nothing finished was recomputed.
- */
-export interface RunCounters {
-  /** rows the embed worker computed (cache misses) */
-  readonly embedded: number;
-  /** rows taken from stored embeddings or the embed cache */
-  readonly embedReused: number;
-  /** hierarchy levels computed */
-  readonly levelsComputed: number;
-  /** resampling steps computed */
-  readonly stepsComputed: number;
-  /** times the cluster stage restarted from stored levels/steps */
-  readonly clusterResumes: number;
-}
-
-export interface RunInfo {
-  readonly id: RunId;
-  readonly datasetId: DatasetId;
-  readonly datasetName: string;
-  readonly settings: RunSettings;
-  readonly status: RunStatus;
-  readonly stages: Readonly<Record<StageName, StageState>>;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly finishedAt?: number;
-  /** rows clustered (items that were embedded) */
-  readonly rows: number;
-  readonly dim: number;
-  /** k-means backend actually used, e.g. "webgpu (SwiftShader, fallback)" or "cpu-wasm-simd" */
-  readonly backendUsed?: string;
-  /** embedding provider actually used */
-  readonly providerUsed?: string;
-  readonly notices: readonly Notice[];
-  /** items the embed stage could not use, with reasons */
-  readonly skipped: readonly SkippedFile[];
-  readonly counters: RunCounters;
-  /** size of the curated subset once sampled */
-  readonly selected?: number;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Events                                                                                     */
@@ -400,14 +288,6 @@ export interface StorageInfo {
 
 export type ManifestFormat = 'csv' | 'json' | 'jsonl' | 'txt';
 
-export interface ExportProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly bytes: number;
-}
-
-export { CancelledError, StorageFullError, UserInputError } from './errors';
-
 /* ------------------------------------------------------------------------------------------ */
 /* Workspace                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
@@ -426,8 +306,7 @@ export interface WorkspaceOptions {
 }
 
 /**
- * Everything the UI can do. `Workspace` (src/pipeline/workspace.ts, re-exported here) implements
- * it; open one with `await Workspace.open()` and keep it for the page's lifetime.
+ * Everything the UI can do. `Workspace` (src/pipeline/workspace.ts) implements it; open one with `await Workspace.open()` and keep it for the page's lifetime.
  */
 export interface WorkspaceApi {
   /* ---- events ---- */
@@ -548,5 +427,3 @@ export interface WorkspaceApi {
    */
   close(): Promise<void>;
 }
-
-export { Workspace } from './workspace';

@@ -1,0 +1,21 @@
+/** One line of help per setting, in plain words: tooltips and the "advanced" fold. */
+import type { RunSettings } from '../../pipeline/contract';
+
+export const SETTING_HELP: Readonly<Record<keyof RunSettings, string>> = {
+  model: 'The network that turns each image into a vector; similar images get nearby vectors.',
+  provider: 'Where the model runs: WebGPU on the graphics card, or WebAssembly on the processor.',
+  customModel: 'Your own ONNX model: its input size, normalisation and output name.',
+  batchSize: 'Images embedded together; larger batches are faster until memory runs short.',
+  normalisation:
+    'Centre and scale every vector to length 1 so distances compare directions (cosine).',
+  k: 'Clusters at each level, finest first; each level clusters the centroids of the one below.',
+  r: 'Points kept per cluster when a level is refitted on an even sample (1 = no refit there).',
+  resamplingSteps: 'How many times each level is refitted on an even sample of its clusters.',
+  resampleStrategy: 'Which members a refit keeps: those closest to the centroid, or random ones.',
+  iterations: 'Lloyd rounds per k-means run (the paper uses 50).',
+  target: 'How many items the curated subset holds.',
+  leafStrategy:
+    'How items are picked inside the smallest clusters: at random (best in the paper), closest, or furthest.',
+  seed: 'Fixes every random choice: the same seed and data give the same result.',
+  backend: 'Where k-means runs: the graphics card (WebGPU) or the processor; auto picks.',
+};
