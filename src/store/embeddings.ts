@@ -5,7 +5,12 @@
  * a second run on the same dataset and model skips the embed stage entirely.
  */
 import { write, type Db } from './db';
-import { prefixRange, type EmbeddingChunkRecord } from './schema';
+import {
+  prefixRange,
+  type DatasetRecord,
+  type EmbeddingChunkRecord,
+  type ItemRecord,
+} from './schema';
 
 /** Append one batch of rows (item indices + row-major data). */
 export async function putEmbeddingRows(
@@ -20,6 +25,23 @@ export async function putEmbeddingRows(
   await write(db, ['embeddings'], 'a batch of embeddings', (w) =>
     w.put('embeddings', { datasetId, model, chunk, dim, indices, data }),
   );
+}
+
+/**
+ * One chunk of a precomputed matrix with the items of its rows and the dataset's new totals, in
+ * one transaction: a dataset never lists items whose rows are missing.
+ */
+export async function putPrecomputedChunk(
+  db: Db,
+  dataset: DatasetRecord,
+  items: readonly ItemRecord[],
+  rows: EmbeddingChunkRecord,
+): Promise<void> {
+  await write(db, ['datasets', 'items', 'embeddings'], 'the embeddings', async (w) => {
+    for (const it of items) void w.put('items', it);
+    void w.put('embeddings', rows);
+    await w.put('datasets', dataset);
+  });
 }
 
 /** Visit every stored chunk of (dataset, model), in chunk order, one record at a time. */
@@ -97,10 +119,4 @@ export async function gatherMatrix(
     );
   }
   return { data, dim };
-}
-
-export async function deleteEmbeddings(db: Db, datasetId: string): Promise<void> {
-  await write(db, ['embeddings'], 'a deletion', (w) =>
-    w.delete('embeddings', prefixRange(datasetId)),
-  );
 }

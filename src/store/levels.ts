@@ -164,7 +164,7 @@ export async function lastStep(
   };
 }
 
-/** Number of stored steps per level (for counters and the UI). */
-export async function stepCount(db: Db, runId: string): Promise<number> {
-  return db.count('steps', IDBKeyRange.bound([runId], [runId, []]));
+/** k of every stored level of a run, level 1 first (reads no arrays). */
+export async function levelKs(db: Db, runId: string): Promise<number[]> {
+  return (await levelRecords(db, runId)).map((r) => r.k);
 }

@@ -117,6 +117,17 @@ export async function getFile(db: Db, datasetId: string, index: number): Promise
   return (await db.get('files', [datasetId, index]))?.file;
 }
 
+/** Stored files by item index, in one read transaction (undefined where none is stored). */
+export async function getFiles(
+  db: Db,
+  datasetId: string,
+  indices: readonly number[],
+): Promise<(Blob | undefined)[]> {
+  const tx = db.transaction('files');
+  const recs = await Promise.all(indices.map((i) => tx.store.get([datasetId, i])));
+  return recs.map((r) => r?.file);
+}
+
 export async function getThumb(
   db: Db,
   datasetId: string,

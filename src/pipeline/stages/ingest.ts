@@ -1,251 +1,159 @@
 /**
- * Turning a walk into a stored dataset: hash and thumbnail every file in the ingest worker,
- * store items, files and thumbnails batch by batch (each batch one transaction), and report
- * what was skipped and why. Also the incremental rescan of a folder handle.
+ * The ingest stage, every source in one place: drop events, file inputs, code-supplied files,
+ * folder handles (kept for rescans), and precomputed matrices. Walking and filtering live in
+ * src/ingest; storing a walk is ingest-store.ts; storing a matrix is ingest-precomputed.ts.
+ * Inside a run the stage only checks that the dataset's ingest finished.
  */
-import type {
-  DatasetSource,
-  IngestReport,
-  ProgressEvent,
-  SkippedFile,
-  WorkspaceEvent,
-} from '../contract';
-import type { Db } from '../../store/db';
-import { addItems, allItems, deleteDatasetData, markRemoved } from '../../store/records';
-import type { DatasetRecord, ItemRecord } from '../../store/schema';
-import type { Digest } from '../../ingest/digest';
-import { commonRoot, emptyFolders, labelOf, nameOf, stripRoot } from '../../ingest/paths';
-import type { FoundFile, WalkResult } from '../../ingest/walk';
-import { Throughput } from '../throughput';
-import { toDatasetInfo } from '../convert';
-import { UserInputError } from '../errors';
+import { normaliseExtensions } from '../../ingest/filters';
+import { emptyWalk, walkEntries, walkFiles, walkHandle, type WalkResult } from '../../ingest/walk';
+import type { ParsedPrecomputed } from '../../ingest/ingest.worker';
+import { getHandle, putHandle } from '../../store/handles';
+import { getDataset } from '../../store/records';
+import type { DatasetRecord } from '../../store/schema';
+import type { IngestOptions, IngestReport, IngestSource } from '../contract';
+import { asUserError, UserInputError } from '../errors';
+import type { StageContext } from './context';
+import { storePrecomputed } from './ingest-precomputed';
+import { ingestWalk, rescanWalk, type IngestContext, type NewDatasetMeta } from './ingest-store';
+
+/** What a drop event held, taken before its handler returns (the browser empties it after). */
+export interface Dropped {
+  readonly entries: FileSystemEntry[];
+  readonly loose: File[];
+}
 
 /**
- * Files per batch: one worker round trip and one transaction each. Digesting 32 emoji-sized
- * files took 76 ms here, so progress moves several times a second and a crash loses little.
+ * Read a drop's entries synchronously: call inside the drop handler, before any await.
+ * Items without an entry (e.g. files dragged from some apps) come as loose files.
  */
-export const INGEST_BATCH = 32;
-
-export interface IngestContext {
-  db: Db;
-  digest: (files: Blob[]) => Promise<Digest[]>;
-  emit: (e: WorkspaceEvent) => void;
-  signal?: AbortSignal;
-}
-
-function progress(datasetId: string, done: number, total: number, rate: Throughput): ProgressEvent {
-  return {
-    type: 'progress',
-    datasetId,
-    stage: 'ingest',
-    done,
-    total,
-    itemsPerSecond: rate.perSecond(),
-    etaSeconds: rate.eta(total - done),
-    message: `reading files: ${done} of ${total}`,
-  };
-}
-
-/** Paths relative to the common root; returns the root too (used as a default name). */
-function relativise(walk: WalkResult): { root: string | null; walk: WalkResult } {
-  const all = [
-    ...walk.files.map((f) => f.path),
-    ...walk.skipped.map((s) => s.path.replace(/\/$/, '/x')),
-    ...walk.folders.map((f) => f + '/x'),
-  ];
-  const root = commonRoot(all);
-  if (root === null) return { root, walk };
-  const strip = (p: string): string => stripRoot(p, root);
-  return {
-    root,
-    walk: {
-      files: walk.files.map((f) => ({ path: strip(f.path), file: f.file })),
-      skipped: walk.skipped.map((s) => ({ path: strip(s.path), reason: s.reason })),
-      folders: walk.folders.map(strip).filter((f) => f !== ''),
-    },
-  };
-}
-
-/** Digest and store `files` as new items of `dataset` (which is updated in place and stored). */
-async function storeFiles(
-  ctx: IngestContext,
-  dataset: DatasetRecord,
-  files: FoundFile[],
-  skipped: SkippedFile[],
-  keepFiles: boolean,
-): Promise<number> {
-  const rate = new Throughput();
-  let added = 0;
-  const labels = new Set(dataset.labels);
-  ctx.emit(progress(dataset.id, 0, files.length, rate));
-  for (let start = 0; start < files.length; start += INGEST_BATCH) {
-    ctx.signal?.throwIfAborted();
-    const chunk = files.slice(start, start + INGEST_BATCH);
-    const digests = await ctx.digest(chunk.map((f) => f.file));
-    const batch = [];
-    for (let i = 0; i < chunk.length; i++) {
-      const { path, file } = chunk[i];
-      const d = digests[i];
-      if (d.error || !d.thumb) {
-        const s = { path, reason: d.error ?? 'could not be decoded as an image' };
-        skipped.push(s);
-        ctx.emit({ type: 'skip', datasetId: dataset.id, skipped: s });
-        continue;
+export function takeDropped(source: IngestSource): Dropped {
+  const entries: FileSystemEntry[] = [];
+  let loose: File[] = [];
+  if (source.kind === 'dataTransfer') {
+    for (const item of Array.from(source.dataTransfer.items)) {
+      if (item.kind !== 'file') continue;
+      const entry = item.webkitGetAsEntry();
+      if (entry) entries.push(entry);
+      else {
+        const f = item.getAsFile();
+        if (f) loose.push(f);
       }
-      const label = labelOf(path);
-      if (label !== null) labels.add(label);
-      const item: ItemRecord = {
-        datasetId: dataset.id,
-        index: dataset.nextIndex++,
-        path,
-        name: nameOf(path),
-        size: file.size,
-        type: file.type,
-        lastModified: file.lastModified,
-        hash: d.hash,
-        label,
-        hasThumb: true,
-      };
-      batch.push({ item, thumb: d.thumb, file: keepFiles ? file : undefined });
-      dataset.bytes += file.size;
     }
-    added += batch.length;
-    dataset.itemCount += batch.length;
-    dataset.labels = [...labels].sort();
-    dataset.updatedAt = Date.now();
-    await addItems(ctx.db, dataset, batch);
-    rate.add(chunk.length);
-    ctx.emit(progress(dataset.id, start + chunk.length, files.length, rate));
-  }
-  return added;
-}
-
-export interface NewDatasetMeta {
-  source: DatasetSource;
-  name?: string;
-  include: string[];
-  exclude: string[];
-}
-
-/**
- * Store a walk as a new dataset. Rejects with UserInputError (report in `cause`) when nothing
- * usable was found; the dataset is then not kept.
- */
-export async function ingestWalk(
-  ctx: IngestContext,
-  rawWalk: WalkResult,
-  meta: NewDatasetMeta,
-  onCreated?: (dataset: DatasetRecord) => Promise<void>,
-): Promise<IngestReport> {
-  const { root, walk } = relativise(rawWalk);
-  const now = Date.now();
-  const dataset: DatasetRecord = {
-    id: crypto.randomUUID(),
-    name: meta.name?.trim() || root || `${walk.files.length} files`,
-    source: meta.source,
-    createdAt: now,
-    updatedAt: now,
-    itemCount: 0,
-    bytes: 0,
-    labels: [],
-    include: meta.include,
-    exclude: meta.exclude,
-    nextIndex: 0,
-    complete: false,
-  };
-  const skipped = [...walk.skipped];
-  for (const s of walk.skipped) ctx.emit({ type: 'skip', datasetId: dataset.id, skipped: s });
-  let added = 0;
-  if (walk.files.length > 0) {
-    if (onCreated) await onCreated(dataset);
-    added = await storeFiles(ctx, dataset, walk.files, skipped, true);
-  }
-  const taken = (await allItems(ctx.db, dataset.id)).map((i) => i.path);
-  const report: IngestReport = {
-    dataset: toDatasetInfo(dataset),
-    added,
-    removed: 0,
-    unchanged: 0,
-    skipped,
-    emptyFolders: emptyFolders(walk, taken),
-  };
-  if (added === 0) {
-    // Batches of undecodable files still wrote the dataset record: keep nothing.
-    if (walk.files.length > 0) await deleteDatasetData(ctx.db, dataset.id);
-    throw new UserInputError(nothingUsable(walk, skipped), { cause: report });
-  }
-  dataset.complete = true;
-  dataset.updatedAt = Date.now();
-  await addItems(ctx.db, dataset, []);
-  ctx.emit({ type: 'datasets' });
-  return { ...report, dataset: toDatasetInfo(dataset) };
-}
-
-function nothingUsable(walk: WalkResult, skipped: SkippedFile[]): string {
-  if (walk.files.length === 0 && skipped.length === 0) {
-    return walk.folders.length > 0
-      ? 'The folder is empty: there are no files in it to curate.'
-      : 'Nothing was dropped or picked: no files arrived.';
-  }
-  return (
-    `None of the ${skipped.length} file${skipped.length === 1 ? '' : 's'} can be used ` +
-    `(see the list of skipped files for each reason). Strata curates images: jpg, png, webp, gif, bmp, avif.`
-  );
-}
-
-/**
- * Incremental rescan: files with the same path, size and modification time are kept as they
- * are (with their embeddings); new or changed files are added; vanished ones are marked removed.
- */
-export async function rescanWalk(
-  ctx: IngestContext,
-  dataset: DatasetRecord,
-  rawWalk: WalkResult,
-): Promise<IngestReport> {
-  // A folder handle's walk starts every path with the folder's own name.
-  const { walk } = relativise(rawWalk);
-  const existing = new Map<string, ItemRecord>();
-  for (const item of await allItems(ctx.db, dataset.id)) existing.set(item.path, item);
-  const seen = new Set<string>();
-  const fresh: FoundFile[] = [];
-  const changed: ItemRecord[] = [];
-  let unchanged = 0;
-  for (const f of walk.files) {
-    seen.add(f.path);
-    const old = existing.get(f.path);
-    if (old && old.size === f.file.size && old.lastModified === f.file.lastModified) {
-      unchanged++;
-      continue;
+    if (entries.length === 0 && loose.length === 0) {
+      loose = Array.from(source.dataTransfer.files);
     }
-    if (old) changed.push(old);
-    fresh.push(f);
+  } else if (source.kind === 'entries') {
+    entries.push(...source.entries);
   }
-  const gone = [...existing.values()].filter((i) => !seen.has(i.path));
-  const removed = [...changed, ...gone];
-  if (removed.length > 0) {
-    dataset.itemCount -= removed.length;
-    dataset.bytes -= removed.reduce((s, i) => s + i.size, 0);
-    dataset.updatedAt = Date.now();
-    await markRemoved(ctx.db, dataset, removed);
-  }
-  const skipped = [...walk.skipped];
-  const added = await storeFiles(ctx, dataset, fresh, skipped, true);
-  const live = await allItems(ctx.db, dataset.id);
-  dataset.labels = [
-    ...new Set(live.map((i) => i.label).filter((l): l is string => l !== null)),
-  ].sort();
-  dataset.updatedAt = Date.now();
-  await addItems(ctx.db, dataset, []);
-  ctx.emit({ type: 'datasets' });
-  return {
-    dataset: toDatasetInfo(dataset),
-    added,
-    removed: removed.length,
-    unchanged,
-    skipped,
-    emptyFolders: emptyFolders(
-      walk,
-      live.map((i) => i.path),
-    ),
+  return { entries, loose };
+}
+
+/** An ingest's services: the store, the ingest worker's digest and matrix parser, events. */
+export interface IngestServices extends IngestContext {
+  parsePrecomputed: (npy: File, ids: File | undefined) => Promise<ParsedPrecomputed>;
+}
+
+/** Walk the source and store it as a new dataset (see WorkspaceApi.ingest). */
+export async function ingestSource(
+  ctx: IngestServices,
+  source: IngestSource,
+  options: IngestOptions,
+  dropped: Dropped,
+): Promise<IngestReport> {
+  const filter = {
+    include: normaliseExtensions(options.include),
+    exclude: normaliseExtensions(options.exclude),
   };
+  const meta: NewDatasetMeta = {
+    source: 'files',
+    include: filter.include,
+    exclude: filter.exclude,
+    ...(options.name ? { name: options.name } : {}),
+  };
+  const signal = options.signal;
+  let walk: WalkResult;
+  let onCreated: ((d: DatasetRecord) => Promise<void>) | undefined;
+  switch (source.kind) {
+    case 'dataTransfer':
+    case 'entries': {
+      walk = await walkEntries(dropped.entries, filter, signal);
+      if (dropped.loose.length > 0) {
+        const more = walkFiles(dropped.loose, null, filter);
+        walk.files.push(...more.files);
+        walk.skipped.push(...more.skipped);
+      }
+      break;
+    }
+    case 'fileList':
+      walk = walkFiles(Array.from(source.files), null, filter);
+      break;
+    case 'files':
+      if (source.paths.length !== source.files.length) {
+        throw new UserInputError(
+          `${source.files.length} files came with ${source.paths.length} paths; they must match.`,
+        );
+      }
+      walk = walkFiles(source.files, source.paths, filter);
+      break;
+    case 'directoryHandle': {
+      walk = await walkHandle(source.handle, filter, signal);
+      meta.source = 'directory';
+      const handle = source.handle;
+      onCreated = (d) => putHandle(ctx.db, d.id, handle);
+      break;
+    }
+    case 'precomputed': {
+      const parsed = await ctx.parsePrecomputed(source.npy, source.ids);
+      return storePrecomputed(ctx, source.npy, parsed, options);
+    }
+    default:
+      walk = emptyWalk();
+  }
+  return ingestWalk(ctx, walk, meta, onCreated);
+}
+
+interface PermissionHandle {
+  queryPermission?(d: { mode: 'read' | 'readwrite' }): Promise<PermissionState>;
+  requestPermission?(d: { mode: 'read' | 'readwrite' }): Promise<PermissionState>;
+}
+
+/** Re-read a 'directory' dataset's folder, asking for permission again when needed. */
+export async function rescanDataset(ctx: IngestContext, datasetId: string): Promise<IngestReport> {
+  const dataset = await getDataset(ctx.db, datasetId);
+  if (!dataset) throw new UserInputError('That dataset no longer exists.');
+  const stored = await getHandle(ctx.db, datasetId);
+  if (dataset.source !== 'directory' || !stored) {
+    throw new UserInputError(
+      'Only a folder opened with "Open folder" can be rescanned; add the files again instead.',
+    );
+  }
+  const handle = stored as FileSystemDirectoryHandle & PermissionHandle;
+  const mode = { mode: 'read' as const };
+  if ((await handle.queryPermission?.(mode)) !== 'granted') {
+    const answer = await handle.requestPermission?.(mode);
+    if (answer !== undefined && answer !== 'granted') {
+      throw new UserInputError(`The browser was not allowed to read "${handle.name}" again.`);
+    }
+  }
+  try {
+    const filter = { include: dataset.include, exclude: dataset.exclude };
+    const walk = await walkHandle(handle, filter, ctx.signal);
+    return await rescanWalk(ctx, dataset, walk);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'NotFoundError') {
+      throw new UserInputError(`The folder "${handle.name}" was moved or deleted.`);
+    }
+    throw asUserError(e);
+  }
+}
+
+/** The run's ingest stage: items were stored when the dataset was ingested; check they all are. */
+export async function ingestStage(ctx: StageContext): Promise<void> {
+  if (ctx.dataset.complete === false) {
+    throw new UserInputError(
+      'Reading the files of this dataset did not finish. Add the folder again to curate it.',
+    );
+  }
+  const n = ctx.dataset.itemCount;
+  ctx.run.stages.ingest = { ...ctx.run.stages.ingest, done: n, total: n };
 }

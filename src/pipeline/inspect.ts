@@ -1,12 +1,13 @@
 /**
- * Exploring a run: the cluster tree with raw and selected counts at every level, items under a
+ * What a finished (or partly finished) run holds, for the explorer: the cluster tree with raw and selected counts at every level, items under a
  * cluster, label balance and cluster sizes. Built from stored levels (never their centroids) and
  * kept in memory per run, since a person clicks through many clusters of the same run.
  */
 import { labelBalance, rawCounts, Rng } from '../core';
 import { readI32, type Db } from '../store/db';
-import { getLevels, type LevelData } from '../store/levels';
-import { getItems, getSelection } from '../store/records';
+import { getLevels, levelKs, type LevelData } from '../store/levels';
+import { getProjection, putProjection } from '../store/projections';
+import { getItems, getRunRecord, getSelection } from '../store/records';
 import type { RunRecord } from '../store/schema';
 import type {
   BalanceReport,
@@ -15,10 +16,12 @@ import type {
   ClusterSummary,
   ItemInfo,
   LabelCounts,
+  Projection,
   SizeDistribution,
 } from './contract';
 import { toItemInfo } from './convert';
-import { toCoreLevel } from './run';
+import { UserInputError } from './errors';
+import { loadRunMatrix, toCoreLevel } from './run-data';
 
 /** Label shown for items that sat at the top of the dropped folder (no folder label). */
 export const NO_LABEL = '(no folder)';
@@ -208,4 +211,95 @@ export async function balanceReport(
 export function sizeDistribution(index: ExploreIndex): SizeDistribution {
   if (index.levels.length === 0) return { before: new Int32Array(0), after: new Int32Array(0) };
   return { before: index.raw[0].slice(), after: index.picked[0].slice() };
+}
+
+/** Computes a 2-D map of n x dim rows (the projection worker). */
+export type Projector = (
+  data: Float32Array,
+  n: number,
+  dim: number,
+) => Promise<{ x: Float32Array; y: Float32Array }>;
+
+/**
+ * What a run holds, asked for by the explorer. Indexes of finished runs are kept in memory
+ * (a person clicks through many clusters of the same run); a run still computing changes under
+ * us, so its index is rebuilt on every question.
+ */
+export class RunInspector {
+  readonly #db: Db;
+  readonly #project: Projector;
+  readonly #cache = new Map<string, Promise<ExploreIndex>>();
+
+  constructor(db: Db, project: Projector) {
+    this.#db = db;
+    this.#project = project;
+  }
+
+  /** Drop a run's cached index (it is about to change, or is gone). */
+  forget(runId: string): void {
+    this.#cache.delete(runId);
+  }
+
+  async #run(runId: string): Promise<RunRecord> {
+    const r = await getRunRecord(this.#db, runId);
+    if (!r) throw new UserInputError('That run no longer exists.');
+    return r;
+  }
+
+  #index(run: RunRecord): Promise<ExploreIndex> {
+    if (run.status !== 'done') return ExploreIndex.load(this.#db, run);
+    let p = this.#cache.get(run.id);
+    if (!p) {
+      p = ExploreIndex.load(this.#db, run);
+      this.#cache.set(run.id, p);
+      p.catch(() => this.#cache.delete(run.id));
+    }
+    return p;
+  }
+
+  async levels(runId: string): Promise<{ readonly k: readonly number[] }> {
+    return { k: await levelKs(this.#db, runId) };
+  }
+
+  async topClusters(runId: string): Promise<ClusterSummary[]> {
+    return (await this.#index(await this.#run(runId))).top();
+  }
+
+  async cluster(runId: string, level: number, id: number, limit: number): Promise<ClusterDetail> {
+    const run = await this.#run(runId);
+    return clusterDetail(this.#db, await this.#index(run), run.datasetId, level, id, limit);
+  }
+
+  async selection(runId: string): Promise<Int32Array> {
+    return (await getSelection(this.#db, runId))?.rows.slice() ?? new Int32Array(0);
+  }
+
+  async itemsForRows(runId: string, rows: ArrayLike<number>): Promise<ItemInfo[]> {
+    const run = await this.#run(runId);
+    return itemsOfRows(this.#db, await this.#index(run), run.datasetId, rows);
+  }
+
+  async balance(runId: string): Promise<BalanceReport | null> {
+    const run = await this.#run(runId);
+    return balanceReport(this.#db, await this.#index(run), run.datasetId, run.settings.seed);
+  }
+
+  async sizeDistribution(runId: string): Promise<SizeDistribution> {
+    return sizeDistribution(await this.#index(await this.#run(runId)));
+  }
+
+  /** The stored 2-D map, computed in the projection worker on first use. */
+  async projection(runId: string): Promise<Projection> {
+    const run = await this.#run(runId);
+    const index = await this.#index(run);
+    let stored = await getProjection(this.#db, runId);
+    if (!stored) {
+      if (!run.rowItems) throw new UserInputError('This run has no embeddings yet.');
+      const x = await loadRunMatrix(this.#db, run);
+      const p = await this.#project(x.data, x.rows, x.cols);
+      stored = { runId, x: p.x, y: p.y };
+      await putProjection(this.#db, stored);
+    }
+    return { x: stored.x, y: stored.y, selected: index.selected.slice() };
+  }
 }

@@ -1,0 +1,179 @@
+/**
+ * Exporting a run: the manifest rows of the curated subset (path, size, hash, label, cluster at
+ * every level, distance to its level-1 centroid), the run metadata that heads each manifest, the
+ * file list of a zip or folder export, and the suggested file names.
+ */
+import { readI32, type Db } from '../store/db';
+import { getLevels } from '../store/levels';
+import { getDataset, getFile, getItems, getSelection } from '../store/records';
+import { DB_VERSION, type ItemRecord, type RunRecord } from '../store/schema';
+import {
+  clusterPath,
+  manifestCsv,
+  manifestJson,
+  manifestJsonl,
+  manifestTxt,
+  safeFileName,
+  safeSegments,
+  type ManifestMeta,
+  type ManifestRow,
+} from '../export/manifest';
+import { zipStream, type ExportProgress, type ZipEntry } from '../export/zip';
+import { writeFilesToFolder } from '../export/folder';
+import { findModel } from '../embed/models';
+import type { ManifestFormat } from './contract';
+import { UserInputError } from './errors';
+import { PRECOMPUTED_MODEL } from './settings';
+import { dependencies, version } from '../../package.json';
+
+async function manifestRows(
+  db: Db,
+  run: RunRecord,
+): Promise<{ rows: ManifestRow[]; items: ItemRecord[] }> {
+  const sel = await getSelection(db, run.id);
+  if (!sel) throw new UserInputError('This run has no curated subset yet: let it finish first.');
+  if (!run.rowItems) throw new Error('the run has no row list');
+  const rowItems = await readI32(db, run.rowItems);
+  const levels = await getLevels(db, run.id, { centroids: false });
+  const labels = levels.map((l) => l.labels);
+  const dist2 = levels[0]?.dist2;
+  const recs = await getItems(
+    db,
+    run.datasetId,
+    Array.from(sel.rows, (r) => rowItems[r]),
+  );
+  const items: ItemRecord[] = [];
+  const rows: ManifestRow[] = [];
+  sel.rows.forEach((row, i) => {
+    const it = recs[i];
+    if (!it) throw new Error(`item of row ${row} is missing from the database`);
+    items.push(it);
+    rows.push({
+      path: it.path,
+      size: it.size,
+      hash: it.hash,
+      label: it.label,
+      clusters: clusterPath(row, labels),
+      distance: dist2 ? Math.sqrt(Math.max(0, dist2[row])) : 0,
+    });
+  });
+  return { rows, items };
+}
+
+/** The run's metadata, as the manifest's header (JSON object, JSONL first line, CSV comments). */
+export function manifestMeta(run: RunRecord, selected: number): ManifestMeta {
+  const s = run.settings;
+  const model = s.model === PRECOMPUTED_MODEL ? undefined : (s.customModel ?? findModel(s.model));
+  return {
+    generator: `strata ${version}`,
+    method:
+      'hierarchical k-means with resampling + balanced hierarchical sampling (Vo et al., 2024)',
+    run: run.id,
+    dataset: run.datasetName,
+    created: new Date(run.createdAt).toISOString(),
+    finished: run.finishedAt ? new Date(run.finishedAt).toISOString() : null,
+    model: s.model,
+    model_name: model?.name ?? 'precomputed embeddings',
+    model_dim: run.dim,
+    provider: run.providerUsed ?? null,
+    backend: run.backendUsed ?? null,
+    normalisation: s.normalisation,
+    levels: s.k.length,
+    k: s.k,
+    r: s.r,
+    resampling_steps: s.resamplingSteps,
+    resampling_strategy: s.resampleStrategy,
+    iterations: s.iterations,
+    target: s.target,
+    leaf_strategy: s.leafStrategy,
+    seed: s.seed,
+    pool: run.rows,
+    selected,
+    distance: 'Euclidean distance to the level-1 centroid, after normalisation',
+    onnxruntime_web_declared: dependencies['onnxruntime-web'],
+    schema: DB_VERSION,
+  };
+}
+
+/** The curated subset's manifest in one of the formats. */
+export async function manifestBlob(db: Db, run: RunRecord, format: ManifestFormat): Promise<Blob> {
+  const { rows } = await manifestRows(db, run);
+  const meta = manifestMeta(run, rows.length);
+  switch (format) {
+    case 'csv':
+      return new Blob([manifestCsv(meta, rows)], { type: 'text/csv;charset=utf-8' });
+    case 'json':
+      return new Blob([manifestJson(meta, rows)], { type: 'application/json' });
+    case 'jsonl':
+      return new Blob([manifestJsonl(meta, rows)], { type: 'application/x-ndjson' });
+    case 'txt':
+      return new Blob([manifestTxt(rows)], { type: 'text/plain;charset=utf-8' });
+    default:
+      throw new UserInputError(`Unknown manifest format "${String(format)}".`);
+  }
+}
+
+/** Suggested file name for an export of this run, e.g. "strata-photos-2024-05-01-1a2b3c4d.csv". */
+export function exportName(run: RunRecord, ext: string): string {
+  const day = new Date(run.createdAt).toISOString().slice(0, 10);
+  return `strata-${safeFileName(run.datasetName)}-${day}-${run.id.slice(0, 8)}.${safeFileName(ext)}`;
+}
+
+async function fileEntries(db: Db, run: RunRecord): Promise<{ entries: ZipEntry[]; csv: string }> {
+  const dataset = await getDataset(db, run.datasetId);
+  if (dataset?.source === 'precomputed') {
+    throw new UserInputError(
+      'This dataset is precomputed embeddings: there are no files to export, only the manifest.',
+    );
+  }
+  const { rows, items } = await manifestRows(db, run);
+  const entries: ZipEntry[] = items.map((it) => ({
+    name: safeSegments(it.path).join('/'),
+    lastModified: it.lastModified,
+    size: it.size,
+    open: async () => {
+      const f = await getFile(db, it.datasetId, it.index);
+      if (!f) throw new UserInputError(`The file "${it.path}" is no longer stored.`);
+      return f;
+    },
+  }));
+  return { entries, csv: manifestCsv(manifestMeta(run, rows.length), rows) };
+}
+
+/** A zip of the selected files plus manifest.csv, as a stream (nothing built in memory). */
+export async function zipRun(
+  db: Db,
+  run: RunRecord,
+  onProgress?: (p: ExportProgress) => void,
+): Promise<ReadableStream<Uint8Array>> {
+  const { entries, csv } = await fileEntries(db, run);
+  return zipStream(entries, [{ name: 'manifest.csv', data: csv }], onProgress);
+}
+
+/** The selected files (relative paths kept) and manifest.csv, written into a picked folder. */
+export async function writeRunToFolder(
+  db: Db,
+  run: RunRecord,
+  dir: FileSystemDirectoryHandle,
+  onProgress?: (p: ExportProgress) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { entries, csv } = await fileEntries(db, run);
+  try {
+    await writeFilesToFolder(
+      dir,
+      entries,
+      [{ name: 'manifest.csv', data: csv }],
+      onProgress,
+      signal,
+    );
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'QuotaExceededError') {
+      throw new UserInputError(`The disk of "${dir.name}" is full: the export stopped.`);
+    }
+    if (e instanceof DOMException && e.name === 'NotAllowedError') {
+      throw new UserInputError(`The browser was not allowed to write into "${dir.name}".`);
+    }
+    throw e;
+  }
+}

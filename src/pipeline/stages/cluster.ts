@@ -1,0 +1,139 @@
+/**
+ * The cluster stage: hierarchical k-means with resampling in the cluster worker. Every finished
+ * resampling step and level is stored before the worker goes on, so a resume starts from the
+ * last stored step of the last stored level and recomputes nothing.
+ */
+import type { HierarchyProgress, HierarchyResume, Level, Matrix } from '../../core';
+import { getLevels, lastStep, packClusters, putLevel, putStep } from '../../store/levels';
+import type { RunRecord } from '../../store/schema';
+import { CancelledError } from '../errors';
+import type { StageContext } from './context';
+import { hierarchyConfig } from '../settings';
+import { Throughput } from '../throughput';
+import { loadRunMatrix, toCoreLevel } from '../run-data';
+
+export async function clusterStage(ctx: StageContext): Promise<void> {
+  const { db } = ctx;
+  const config = hierarchyConfig(ctx.run.settings);
+  const T = config.levels.length;
+  const stored = await getLevels(db, ctx.run.id);
+  if (stored.length >= T) return;
+  const partialStep = await lastStep(db, ctx.run.id, stored.length + 1);
+  let resume: HierarchyResume | undefined;
+  if (stored.length > 0 || partialStep) {
+    resume = {
+      levels: stored.map(toCoreLevel),
+      ...(partialStep
+        ? {
+            partial: {
+              level: stored.length,
+              step: partialStep.step,
+              centroids: {
+                data: partialStep.centroids,
+                rows: partialStep.k,
+                cols: partialStep.cols,
+              },
+            },
+          }
+        : {}),
+    };
+    ctx.count('clusterResumes');
+    ctx.notice(
+      'cluster',
+      'info',
+      partialStep
+        ? `Resumed at level ${stored.length + 1} after step ${partialStep.step}.`
+        : `Resumed after level ${stored.length}.`,
+    );
+  }
+
+  const x = await loadRunMatrix(ctx.db, ctx.run);
+  ctx.checkCancel();
+  const n = x.rows;
+  const rate = new Throughput();
+  let lastFraction = 0;
+  const onProgress = (p: HierarchyProgress): void => {
+    rate.add((p.fraction - lastFraction) * n);
+    lastFraction = p.fraction;
+    const stepText =
+      p.steps > 0 ? (p.step === 0 ? ', first fit' : `, refit ${p.step} of ${p.steps}`) : '';
+    const done = Math.round(p.fraction * n);
+    ctx.run.stages.cluster = { ...ctx.run.stages.cluster, done, total: n };
+    ctx.emit({
+      type: 'progress',
+      runId: ctx.run.id,
+      datasetId: ctx.dataset.id,
+      stage: 'cluster',
+      done,
+      total: n,
+      itemsPerSecond: rate.perSecond(),
+      etaSeconds: rate.eta(n - done),
+      level: p.level + 1,
+      levels: p.levels,
+      step: p.step,
+      steps: p.steps,
+      message: `level ${p.level + 1} of ${p.levels}${stepText}, round ${p.iteration} of ${p.iterations}`,
+    });
+  };
+  const runRecord = (w: { put: (s: 'runs', v: RunRecord) => Promise<void> }): void => {
+    ctx.run.updatedAt = Date.now();
+    void w.put('runs', ctx.run);
+  };
+  const onStep = async (level: number, step: number, c: Matrix): Promise<void> => {
+    if (ctx.closing) return;
+    ctx.count('stepsComputed');
+    await putStep(
+      db,
+      ctx.run.id,
+      { level: level + 1, step, k: c.rows, cols: c.cols, centroids: c.data },
+      runRecord,
+    );
+  };
+  const onLevel = async (index: number, level: Level): Promise<void> => {
+    if (ctx.closing) return;
+    ctx.count('levelsComputed');
+    const { members, offsets } = packClusters(level.clusters);
+    await putLevel(
+      db,
+      ctx.run.id,
+      {
+        level: index + 1,
+        k: level.k,
+        cols: level.centroids.cols,
+        n: level.labels.length,
+        centroids: level.centroids.data,
+        labels: level.labels,
+        dist2: level.dist2,
+        members,
+        offsets,
+      },
+      runRecord,
+    );
+    ctx.emitRun();
+  };
+  const onNotice = (message: string): void => ctx.notice('cluster', 'warning', message);
+
+  const stop = (): void => ctx.cluster.cancel();
+  ctx.cancel.addEventListener('abort', stop);
+  try {
+    const outcome = await ctx.cluster.run(x, config, ctx.run.settings.backend, resume, {
+      onProgress,
+      onStep,
+      onLevel,
+      onNotice,
+    });
+    ctx.run.backendUsed = outcome.backend;
+    if (outcome.fellBackToCpu) {
+      ctx.notice('cluster', 'warning', 'The graphics card failed mid-run; the CPU finished it.');
+    }
+  } catch (e) {
+    if (ctx.cancel.aborted && !ctx.closing) throw new CancelledError();
+    throw e;
+  } finally {
+    ctx.cancel.removeEventListener('abort', stop);
+  }
+  const levels = await getLevels(db, ctx.run.id, { centroids: false });
+  if (levels.length < T) {
+    throw new Error(`clustering ended with ${levels.length} of ${T} levels stored`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The embed stage: every item of the dataset not yet embedded with the run's model goes to the
+ * embed worker; rows are stored as they stream in, so a cancel or a closed tab keeps them and a
+ * resume embeds only the rest. Precomputed datasets only check that every row is stored.
+ */
+import * as Comlink from 'comlink';
+import { write } from '../../store/db';
+import { embeddedIndices, putEmbeddingRows } from '../../store/embeddings';
+import { allItems, getFiles } from '../../store/records';
+import type { ItemRecord } from '../../store/schema';
+import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../../workers/embed-api';
+import { CancelledError, UserInputError } from '../errors';
+import type { StageContext } from './context';
+import { embeddingKey, modelOf } from '../settings';
+import { Throughput } from '../throughput';
+
+export async function embedStage(ctx: StageContext): Promise<void> {
+  const { db } = ctx;
+  const ds = ctx.dataset;
+  const key = embeddingKey(ctx.run.settings);
+  const skippedPaths = new Set(ctx.run.skipped.map((s) => s.path));
+  const candidates = (await allItems(db, ds.id)).filter((i) => !skippedPaths.has(i.path));
+  const { have, dim: storedDim } = await embeddedIndices(db, ds.id, key);
+  const missing = candidates.filter((i) => !have.has(i.index));
+  ctx.count('embedReused', candidates.length - missing.length);
+  const total = candidates.length;
+  const got = new Set<number>();
+  let dim = storedDim;
+
+  if (missing.length > 0) {
+    if (ds.source === 'precomputed') {
+      throw new Error(`${missing.length} precomputed rows are missing from the database`);
+    }
+    dim = await embedMissing(ctx, missing, key, total - missing.length, total, got);
+    if (storedDim && dim && storedDim !== dim) {
+      throw new Error(`stored embeddings have ${storedDim} dims, the model gives ${dim}`);
+    }
+    dim ||= storedDim;
+  }
+
+  const skippedNow = new Set(ctx.run.skipped.map((s) => s.path));
+  const rows = candidates.filter(
+    (i) => (have.has(i.index) || got.has(i.index)) && !skippedNow.has(i.path),
+  );
+  if (rows.length === 0) {
+    throw new UserInputError('No image could be embedded, so there is nothing to cluster.');
+  }
+  const rowItems = Int32Array.from(rows, (i) => i.index);
+  ctx.run.rows = rows.length;
+  ctx.run.dim = dim;
+  ctx.run.stages.embed = { ...ctx.run.stages.embed, done: total, total };
+  await write(db, ['runs', 'chunks'], 'the list of embedded items', (w) => {
+    ctx.run.rowItems = w.putBig(`${ctx.run.id}/rowItems`, rowItems);
+    return w.put('runs', ctx.run);
+  });
+}
+
+/** Embed `missing` in the embed worker, storing rows as they stream in; returns the dim. */
+async function embedMissing(
+  ctx: StageContext,
+  missing: ItemRecord[],
+  key: string,
+  already: number,
+  total: number,
+  got: Set<number>,
+): Promise<number> {
+  const { db, pool } = ctx;
+  const ds = ctx.dataset;
+  const spec = modelOf(ctx.run.settings);
+  if (!spec) throw new UserInputError(`Unknown model "${ctx.run.settings.model}".`);
+
+  const items: EmbedItem[] = [];
+  const files = await getFiles(
+    db,
+    ds.id,
+    missing.map((i) => i.index),
+  );
+  missing.forEach((item, i) => {
+    const f = files[i];
+    if (f) items.push({ key: String(item.index), file: f });
+    else ctx.skip(item.path, 'the file is no longer stored; add the folder again');
+  });
+
+  // Chunk numbers from the clock (ms x 1024, +1 per batch): a batch takes far longer than
+  // 1/1024 ms, so the counter never passes the clock and a later session or another tab
+  // embedding the same dataset never reuses a number. The order of chunks does not matter.
+  let nextChunk = Date.now() * 1024;
+  let dim = 0;
+  let writes = Promise.resolve();
+  let writeError: unknown = null;
+  const embed = pool.embed();
+  const rate = new Throughput();
+  const byKey = new Map(missing.map((m) => [String(m.index), m]));
+
+  const onRows = (rows: EmbedRows): void => {
+    dim = rows.dim;
+    const indices = Int32Array.from(rows.keys, Number);
+    const chunk = nextChunk++;
+    writes = writes
+      .then(() => putEmbeddingRows(db, ds.id, key, chunk, indices, rows.data, rows.dim))
+      .then(
+        () => indices.forEach((i) => got.add(i)),
+        (e: unknown) => {
+          writeError ??= e;
+          void embed.cancel();
+        },
+      );
+  };
+  const onProgress = (p: EmbedProgress): void => {
+    if (p.provider) ctx.run.providerUsed = p.provider;
+    rate.set(p.itemsPerSecond);
+    const what = p.download
+      ? `downloading the model: ${Math.round(p.download.loaded / 1e6)} MB`
+      : `embedding${p.provider ? ` with ${p.provider}` : ''}: ${already + p.done} of ${total}`;
+    ctx.run.stages.embed = { ...ctx.run.stages.embed, done: already + p.done, total };
+    ctx.emit({
+      type: 'progress',
+      runId: ctx.run.id,
+      datasetId: ds.id,
+      stage: 'embed',
+      done: already + p.done,
+      total,
+      itemsPerSecond: p.itemsPerSecond,
+      etaSeconds: Number.isFinite(p.etaSeconds) ? p.etaSeconds : null,
+      message: what,
+    });
+  };
+  const onSkip = (s: EmbedSkip): void => {
+    const item = byKey.get(s.key);
+    ctx.skip(item?.path ?? s.key, s.reason);
+  };
+  const stop = (): void => void embed.cancel();
+  ctx.cancel.addEventListener('abort', stop);
+  try {
+    const summary = await pool.guard(
+      embed.embedFiles(
+        items,
+        {
+          model: spec,
+          provider: ctx.run.settings.provider,
+          batchSize: ctx.run.settings.batchSize,
+        },
+        Comlink.proxy(onRows),
+        Comlink.proxy(onProgress),
+        Comlink.proxy(onSkip),
+      ),
+    );
+    await writes;
+    if (writeError) throw writeError;
+    ctx.count('embedded', summary.computed);
+    ctx.count('embedReused', summary.cached);
+    if (summary.provider) ctx.run.providerUsed = summary.provider;
+    for (const w of summary.warnings) ctx.notice('embed', 'warning', w);
+    if (summary.cancelled) throw new CancelledError();
+    return dim;
+  } finally {
+    ctx.cancel.removeEventListener('abort', stop);
+    await writes;
+  }
+}
