@@ -132,6 +132,8 @@ async function embedMissing(
   const stop = (): void => void embed.cancel();
   ctx.cancel.addEventListener('abort', stop);
   try {
+    // A cancel that came while the files were read fired no `stop`: honour it here.
+    ctx.checkCancel();
     const summary = await pool.guard(
       embed.embedFiles(
         items,

@@ -98,9 +98,15 @@ export class CurateSession {
     await this.refreshLists();
   }
 
+  /** Bumped by every refreshLists call: only the latest call's answer is shown. */
+  #listsGeneration = 0;
+
   async refreshLists(): Promise<void> {
     const ws = this.#ws;
     if (!ws) return;
+    // Refreshes overlap (one starts with a run, another ends it): an older answer that arrives
+    // last must not overwrite a newer one, or a cancelled run shows as "not started".
+    const generation = ++this.#listsGeneration;
     try {
       const [runs, unfinished, storage, datasets] = await Promise.all([
         ws.listRuns(),
@@ -108,6 +114,7 @@ export class CurateSession {
         ws.storage(),
         ws.listDatasets(),
       ]);
+      if (generation !== this.#listsGeneration) return;
       this.datasets = datasets.sort((a, b) => b.updatedAt - a.updatedAt);
       this.runs = runs.sort((a, b) => b.createdAt - a.createdAt);
       // The run this page is executing is not "unfinished": it is on screen.
