@@ -2,9 +2,11 @@
  * Manifests of a curated selection: CSV, JSON, JSONL and a plain list of paths. Pure functions
  * from rows to text (no DOM), so they are unit-tested in Node and reused by the CLI.
  *
- * Every format but TXT starts with the run's metadata (model, parameters, seed, versions):
- * CSV as `# key: value` comment lines before the column header, JSON as a `meta` object next
- * to `items`, JSONL as a first line `{"meta": {...}}`.
+ * JSON carries the run's metadata (model, parameters, seed, versions) as a `meta` object next to
+ * `items`, JSONL as a first line `{"meta": {...}}`. CSV is a plain table, header first, so
+ * `pandas.read_csv` and `csv.DictReader` open it with no options; its metadata goes in a sidecar
+ * (`manifestMetaJson`, written as run.json next to it), or as `# key: value` comment lines before
+ * the header when asked for (`{ comments: true }`, for tools that skip them).
  */
 
 export interface ManifestRow {
@@ -59,11 +61,18 @@ function dist(d: number): number {
   return Number.isFinite(d) ? Number(d.toPrecision(6)) : 0;
 }
 
-/** CSV with `# key: value` metadata lines, then a header row and one row per item. */
-export function manifestCsv(meta: ManifestMeta, rows: readonly ManifestRow[]): string {
+/**
+ * CSV: a header row and one row per item (RFC 4180, CRLF). `meta` gives the level count; with
+ * `comments: true` it is also written first as `# key: value` lines.
+ */
+export function manifestCsv(
+  meta: ManifestMeta,
+  rows: readonly ManifestRow[],
+  options: { readonly comments?: boolean } = {},
+): string {
   const levels = levelsOf(rows, meta);
   const out: string[] = [];
-  for (const [k, v] of Object.entries(meta)) out.push(metaLine(k, v));
+  if (options.comments) for (const [k, v] of Object.entries(meta)) out.push(metaLine(k, v));
   out.push(columns(levels).join(','));
   for (const r of rows) {
     const f: (string | number | null)[] = [r.path, r.size, r.hash, r.label];
@@ -83,6 +92,11 @@ function rowObject(r: ManifestRow): Record<string, unknown> {
     clusters: r.clusters,
     distance: dist(r.distance),
   };
+}
+
+/** The run's metadata alone, the CSV manifest's sidecar. */
+export function manifestMetaJson(meta: ManifestMeta): string {
+  return JSON.stringify(meta, null, 1) + '\n';
 }
 
 export function manifestJson(meta: ManifestMeta, rows: readonly ManifestRow[]): string {

@@ -398,7 +398,7 @@ export interface WorkspaceApi {
 
   /* ---- export ---- */
 
-  /** Manifest of the selection with a run-metadata header (CSV comment lines, JSON object, JSONL first line). */
+  /** Manifest of the selection: CSV (a plain table, header first), JSON and JSONL with the run's metadata (an object, the first line), TXT paths. */
   manifest(runId: RunId, format: ManifestFormat): Promise<Blob>;
   /** Suggested file name for a manifest or zip of this run, e.g. "strata-photos-2024-05-01.csv". */
   exportName(runId: RunId, ext: string): Promise<string>;

@@ -60,7 +60,7 @@ async function manifestRows(
   return { rows, items };
 }
 
-/** The run's metadata, as the manifest's header (JSON object, JSONL first line, CSV comments). */
+/** The run's metadata: the JSON manifest's `meta`, the JSONL manifest's first line. */
 export function manifestMeta(run: RunRecord, selected: number): ManifestMeta {
   const s = run.settings;
   const model = s.model === PRECOMPUTED_MODEL ? undefined : (s.customModel ?? findModel(s.model));
@@ -119,7 +119,16 @@ export function exportName(run: RunRecord, ext: string): string {
   return `strata-${safeFileName(run.datasetName)}-${day}-${run.id.slice(0, 8)}.${safeFileName(ext)}`;
 }
 
-async function fileEntries(db: Db, run: RunRecord): Promise<{ entries: ZipEntry[]; csv: string }> {
+/** Manifests written next to the files of a zip or folder export: a plain CSV, and JSON with the run's metadata. */
+interface Extra {
+  readonly name: string;
+  readonly data: string;
+}
+
+async function fileEntries(
+  db: Db,
+  run: RunRecord,
+): Promise<{ entries: ZipEntry[]; extras: Extra[] }> {
   const dataset = await getDataset(db, run.datasetId);
   if (dataset?.source === 'precomputed') {
     throw new UserInputError(
@@ -137,20 +146,25 @@ async function fileEntries(db: Db, run: RunRecord): Promise<{ entries: ZipEntry[
       return f;
     },
   }));
-  return { entries, csv: manifestCsv(manifestMeta(run, rows.length), rows) };
+  const meta = manifestMeta(run, rows.length);
+  const extras = [
+    { name: 'manifest.csv', data: manifestCsv(meta, rows) },
+    { name: 'manifest.json', data: manifestJson(meta, rows) },
+  ];
+  return { entries, extras };
 }
 
-/** A zip of the selected files plus manifest.csv, as a stream (nothing built in memory). */
+/** A zip of the selected files plus manifest.csv and manifest.json, as a stream (nothing built in memory). */
 export async function zipRun(
   db: Db,
   run: RunRecord,
   onProgress?: (p: ExportProgress) => void,
 ): Promise<ReadableStream<Uint8Array>> {
-  const { entries, csv } = await fileEntries(db, run);
-  return zipStream(entries, [{ name: 'manifest.csv', data: csv }], onProgress);
+  const { entries, extras } = await fileEntries(db, run);
+  return zipStream(entries, extras, onProgress);
 }
 
-/** The selected files (relative paths kept) and manifest.csv, written into a picked folder. */
+/** The selected files (relative paths kept) manifest.csv and manifest.json, written into a picked folder. */
 export async function writeRunToFolder(
   db: Db,
   run: RunRecord,
@@ -158,15 +172,9 @@ export async function writeRunToFolder(
   onProgress?: (p: ExportProgress) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const { entries, csv } = await fileEntries(db, run);
+  const { entries, extras } = await fileEntries(db, run);
   try {
-    await writeFilesToFolder(
-      dir,
-      entries,
-      [{ name: 'manifest.csv', data: csv }],
-      onProgress,
-      signal,
-    );
+    await writeFilesToFolder(dir, entries, extras, onProgress, signal);
   } catch (e) {
     if (e instanceof DOMException && e.name === 'QuotaExceededError') {
       throw new UserInputError(`The disk of "${dir.name}" is full: the export stopped.`);

@@ -120,14 +120,20 @@ describe('a run on images with the bundled model', () => {
     const zip = new Uint8Array(await new Response(stream).arrayBuffer());
     const entries = readZip(zip);
     expect(entries.map((e) => e.name).sort()).toEqual(
-      ['manifest.csv', ...selected.map((s) => s.path)].sort(),
+      ['manifest.csv', 'manifest.json', ...selected.map((s) => s.path)].sort(),
     );
     for (const s of selected) {
       const e = entries.find((x) => x.name === s.path)!;
       expect(await sha256(e.data)).toBe(s.sha256);
     }
     const csv = new TextDecoder().decode(entries.find((e) => e.name === 'manifest.csv')!.data);
-    expect(csv).toMatch(/^# generator: strata /);
+    // A plain table, header first; the run's metadata is in manifest.json next to it.
+    expect(csv).toMatch(/^path,size,sha256,label,cluster_l1,/);
+    const json = JSON.parse(
+      new TextDecoder().decode(entries.find((e) => e.name === 'manifest.json')!.data),
+    ) as { meta: { generator: string }; items: unknown[] };
+    expect(json.meta.generator).toMatch(/^strata /);
+    expect(json.items).toHaveLength(selected.length);
     expect(progress.at(-1)).toBe(selected.length);
     expect(await ws.exportName(runId, 'zip')).toMatch(
       /^strata-[\w.-]+-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.zip$/,
@@ -147,9 +153,9 @@ describe('a run on images with the bundled model', () => {
         expect(await sha256(new Uint8Array(await file.arrayBuffer()))).toBe(s.sha256);
       }
       const manifest = await (await out.getFileHandle('manifest.csv')).getFile();
-      expect(
-        (await manifest.text()).split('\r\n').filter((l) => l && !l.startsWith('#')),
-      ).toHaveLength(selected.length + 1);
+      expect((await manifest.text()).split('\r\n').filter((l) => l)).toHaveLength(
+        selected.length + 1,
+      );
     } finally {
       await opfs.removeEntry(out.name, { recursive: true });
     }

@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PYTHON } from './interop-helpers.ts';
 import {
   clusterPath,
   columns,
@@ -6,6 +11,7 @@ import {
   manifestCsv,
   manifestJson,
   manifestJsonl,
+  manifestMetaJson,
   manifestTxt,
   safeFileName,
   safeSegments,
@@ -75,18 +81,9 @@ describe('manifests', () => {
     expect(csvField(12)).toBe('12');
   });
 
-  it('writes CSV: metadata comments, a header with one cluster column per level, one row per item', () => {
+  it('writes CSV: a header with one cluster column per level, then one row per item', () => {
     const csv = manifestCsv(meta, rows);
-    const lines = csv.split('\r\n');
-    expect(lines.slice(0, 6)).toEqual([
-      '# generator: strata 0.1.0',
-      '# model: mobilenet-v2-1.4',
-      '# levels: 2',
-      '# k: 10 / 3',
-      '# seed: 4',
-      '# note: two lines',
-    ]);
-    const table = parseCsv(lines.slice(6).join('\r\n'));
+    const table = parseCsv(csv);
     expect(table[0]).toEqual(columns(2));
     expect(table[0]).toEqual([
       'path',
@@ -102,6 +99,45 @@ describe('manifests', () => {
       ['dogs/b, "c".png', '20', 'bb', 'dogs', '7', '0', '1'],
       ['top.png', '5', 'cc', '', '0', '2', '0'],
     ]);
+    expect(JSON.parse(manifestMetaJson(meta))).toEqual(meta);
+  });
+
+  it('writes the metadata as comment lines before the header only when asked', () => {
+    const lines = manifestCsv(meta, rows, { comments: true }).split('\r\n');
+    expect(lines.slice(0, 6)).toEqual([
+      '# generator: strata 0.1.0',
+      '# model: mobilenet-v2-1.4',
+      '# levels: 2',
+      '# k: 10 / 3',
+      '# seed: 4',
+      '# note: two lines',
+    ]);
+    expect(parseCsv(lines.slice(6).join('\r\n'))).toEqual(parseCsv(manifestCsv(meta, rows)));
+  });
+
+  it("opens with Python's csv.DictReader, no options", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-csv-'));
+    const path = join(dir, 'manifest.csv');
+    writeFileSync(path, manifestCsv(meta, rows));
+    const script = [
+      'import csv, json, sys',
+      'with open(sys.argv[1], newline="", encoding="utf-8") as f:',
+      '    print(json.dumps(list(csv.DictReader(f, strict=True))))',
+    ].join('\n');
+    const out = spawnSync(PYTHON, ['-c', script, path], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(out.stderr).toBe('');
+    const records = JSON.parse(out.stdout) as Record<string, string>[];
+    expect(records.map((r) => r.path)).toEqual(rows.map((r) => r.path));
+    expect(records[1]).toEqual({
+      path: 'dogs/b, "c".png',
+      size: '20',
+      sha256: 'bb',
+      label: 'dogs',
+      cluster_l1: '7',
+      cluster_l2: '0',
+      distance: '1',
+    });
   });
 
   it('writes JSON and JSONL with the metadata first', () => {
