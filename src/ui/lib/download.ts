@@ -27,32 +27,36 @@ function hasSavePicker(w: Window): w is Window & SavePicker {
 }
 
 /**
- * Saves a stream. Where the File System Access API exists the bytes go straight to the file the
- * person picks (nothing held in memory: a zip of 10k photos stays small in RAM); elsewhere the
- * stream is collected into a blob and downloaded. Returns false if the person closed the picker.
+ * Saves a stream made by `make`. Where the File System Access API exists the picker opens first
+ * (while the click's user activation lasts) and the bytes go straight to the file the person
+ * picks, so a zip of 10k photos stays small in RAM. Closing the picker is a cancel: returns
+ * false and makes nothing. Where the picker is missing, refused or the file cannot be written,
+ * the stream is collected into a blob and downloaded the ordinary way.
  */
 export async function saveStream(
-  stream: ReadableStream<Uint8Array>,
   name: string,
   mime: string,
+  make: () => Promise<ReadableStream<Uint8Array>>,
 ): Promise<boolean> {
   if (hasSavePicker(window)) {
-    let handle: FileSystemFileHandle;
+    let writable: FileSystemWritableFileStream | null = null;
     try {
       const ext = name.slice(name.lastIndexOf('.'));
-      handle = await window.showSaveFilePicker({
+      const handle = await window.showSaveFilePicker({
         suggestedName: name,
         types: [{ description: name, accept: { [mime]: [ext] } }],
       });
+      writable = await handle.createWritable();
     } catch (e) {
-      await stream.cancel();
       if (e instanceof DOMException && e.name === 'AbortError') return false;
-      throw e;
+      // Refused (no user activation, a policy, a locked file): the ordinary download below.
+      writable = null;
     }
-    const writable = await handle.createWritable();
-    await stream.pipeTo(writable);
-    return true;
+    if (writable) {
+      await (await make()).pipeTo(writable);
+      return true;
+    }
   }
-  saveBlob(await new Response(stream).blob(), name);
+  saveBlob(await new Response(await make()).blob(), name);
   return true;
 }
