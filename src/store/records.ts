@@ -38,7 +38,7 @@ export interface NewItem {
  * count them, in one transaction: a batch is either fully there or not at all.
  */
 export async function addItems(db: Db, dataset: DatasetRecord, batch: NewItem[]): Promise<void> {
-  await write(db, ['datasets', 'items', 'files', 'thumbs'], `${batch.length} files`, async (w) => {
+  await write(db, ['datasets', 'items', 'files', 'thumbs'], batch.length === 1 ? 'a file' : `a batch of ${batch.length} files`, async (w) => {
     for (const { item, file, thumb } of batch) {
       void w.put('items', item);
       if (file) {

@@ -31,7 +31,11 @@ export function describeError(e: unknown, action: string): UiError {
   if (name === 'UserInputError') {
     return { title: `Could not ${action}`, detail: message, tone: 'warning' };
   }
-  if (name === 'StorageFullError' || name === 'QuotaExceededError') {
+  if (name === 'StorageFullError') {
+    // The store's message already says what was not saved and what to do.
+    return { title: 'The browser refused to store more data', detail: message, tone: 'warning' };
+  }
+  if (name === 'QuotaExceededError') {
     return {
       title: 'The browser refused to store more data',
       detail:

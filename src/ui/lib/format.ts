@@ -21,7 +21,8 @@ export function formatBytes(bytes: number): string {
 /** "45 s", "3 min 10 s", "1 h 5 min"; "–" when unknown. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
-  if (seconds < 1) return '< 1 s';
+  // Read after "about" or "~": "under a second" reads in both, where "< 1 s" gave "~< 1 s".
+  if (seconds < 1) return 'under a second';
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
