@@ -90,9 +90,10 @@ export async function ensureIsolation(
     return window.crossOriginIsolated ? 'isolated' : 'failed';
   }
   if (window.crossOriginIsolated) {
+    // Isolated already: by the worker, or by the host's own headers before the worker controls
+    // the page (the first visit to such a host). Either way the offline copy starts now, from
+    // whichever worker is active; the app shows when it is done (offlineReady()).
     clearReloaded();
-    // Start the offline copy now; offlineReady() reports when it is done.
-    if (navigator.serviceWorker.controller) offlineReady().catch(() => undefined);
     return 'isolated';
   }
   if (navigator.serviceWorker.controller) {
@@ -116,11 +117,16 @@ export async function ensureIsolation(
 
 /**
  * Asks the worker to finish the offline copy (model, WebAssembly, demo data) and resolves with
- * what is cached. Rejects when there is no worker or the copy failed.
+ * what is cached. The worker need not control the page yet: on a host that sends the isolation
+ * headers itself the first visit is never reloaded, and the active worker is asked directly.
+ * Rejects when there is no worker or the copy failed.
  */
 export async function offlineReady(): Promise<OfflineStatus> {
-  const worker = navigator.serviceWorker?.controller;
-  if (!worker) throw new Error('no service worker controls this page');
+  if (!HAS_SERVICE_WORKER || !('serviceWorker' in navigator)) {
+    throw new Error('this page has no service worker');
+  }
+  const worker = navigator.serviceWorker.controller ?? (await navigator.serviceWorker.ready).active;
+  if (!worker) throw new Error('no service worker is active for this page');
   const channel = new MessageChannel();
   const reply = new Promise<OfflineStatus>((resolve, reject) => {
     channel.port1.onmessage = (event: MessageEvent<OfflineStatus | { error: string }>) => {

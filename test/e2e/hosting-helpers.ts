@@ -83,8 +83,22 @@ export interface StaticHost {
   close(): Promise<void>;
 }
 
-/** Serves `root` at `prefix` (e.g. "/strata/") on 127.0.0.1 and a free port. */
-export async function serveStatic(root: string, prefix = '/strata/'): Promise<StaticHost> {
+/**
+ * Serves `root` at `prefix` (e.g. "/strata/") on 127.0.0.1 and a free port. With
+ * `isolationHeaders` every response carries COOP/COEP, as a host configured the way the README
+ * recommends does (the page is then isolated before the service worker controls it).
+ */
+export async function serveStatic(
+  root: string,
+  prefix = '/strata/',
+  options: { readonly isolationHeaders?: boolean } = {},
+): Promise<StaticHost> {
+  const isolation: Record<string, string> = options.isolationHeaders
+    ? {
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-embedder-policy': 'require-corp',
+      }
+    : {};
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -117,6 +131,7 @@ export async function serveStatic(root: string, prefix = '/strata/'): Promise<St
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': size,
       'cache-control': 'no-cache',
+      ...isolation,
     });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);

@@ -107,7 +107,8 @@ describe('the built app on a plain static host, under a sub-path', () => {
     const selected = Number((await page.locator('.big').first().textContent())?.replace(/,/g, ''));
     expect(selected).toBe(37);
 
-    // 3. Everything the build holds is now in the offline cache.
+    // 3. Everything the build holds is now in the offline cache, and the page says so.
+    await page.locator('[data-offline="ready"]').waitFor({ timeout: 120_000 });
     const status = await offlineStatus(page);
     expect(status.error).toBeUndefined();
     expect(status.cached).toBe(status.total);
@@ -179,5 +180,40 @@ describe('the built app on a plain static host, under a sub-path', () => {
     });
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('is ready offline after one visit when the host sends the isolation headers itself', async () => {
+    const withHeaders = await serveStatic(await buildForHosting(), '/strata/', {
+      isolationHeaders: true,
+    });
+    const { context, errors } = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      await page.goto(withHeaders.url);
+      // Isolated by the host on the first load: no reload, so the worker does not control
+      // this page yet, and the offline copy must complete all the same.
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await page.locator('[data-offline="ready"]').waitFor({ timeout: 120_000 });
+      const copied = await page.evaluate(async () => {
+        const names = await caches.keys();
+        let n = 0;
+        for (const name of names) n += (await (await caches.open(name)).keys()).length;
+        return n;
+      });
+      expect(copied).toBeGreaterThan(200); // app files + 200 demo images + model
+
+      // The host goes away: the app and the demo data come from the copy.
+      await withHeaders.close();
+      const before = withHeaders.requests.length;
+      await page.reload();
+      await page.getByRole('button', { name: 'Try with demo data' }).click();
+      await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 60_000 });
+      expect(await page.locator('[data-stat="items"]').textContent()).toBe('200');
+      expect(withHeaders.requests.length).toBe(before);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await withHeaders.close().catch(() => undefined);
+    }
   });
 });
