@@ -26,7 +26,7 @@ import {
 import type { LevelData } from '../store/levels';
 import { allItems, getDataset, putSelection } from '../store/records';
 import type { DatasetRecord, ItemRecord, RunRecord } from '../store/schema';
-import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../workers/embed-api';
+import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../embed/service';
 import type { Notice, RunCounters, StageName, WorkspaceEvent } from './contract';
 import type { ClusterPort } from './cluster-port';
 import { CancelledError, isCancellation, UserInputError } from './errors';
