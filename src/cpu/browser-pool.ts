@@ -1,4 +1,4 @@
-/** Kernel threads in the browser: module Workers running pool-worker.ts. */
+/** Kernel threads in the browser: module Workers running src/workers/kernel-thread.worker.ts. */
 import { KernelPool, type PoolPort } from './pool.ts';
 import type { FromWorker } from './protocol.ts';
 
@@ -19,7 +19,7 @@ function workerPort(worker: Worker): PoolPort {
 export function createBrowserPool(size: number): KernelPool {
   const ports = Array.from({ length: size }, (_, i) =>
     workerPort(
-      new Worker(new URL('./pool-worker.ts', import.meta.url), {
+      new Worker(new URL('../workers/kernel-thread.worker.ts', import.meta.url), {
         type: 'module',
         name: `strata-kmeans-${i}`,
       }),

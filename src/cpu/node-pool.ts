@@ -1,6 +1,7 @@
 /// <reference types="node" />
 /**
- * Kernel threads in Node (the CLI, unit tests, benches): worker_threads running node-worker.ts.
+ * Kernel threads in Node (the CLI, unit tests, benches): worker_threads running
+ * src/workers/kernel-thread-node.worker.ts.
  * Node-only: the browser entry (browser.ts) never imports this file.
  */
 import { Worker } from 'node:worker_threads';
@@ -25,7 +26,7 @@ function workerPort(worker: Worker): PoolPort {
 }
 
 export function createNodePool(size: number): KernelPool {
-  // node-worker.mjs loads the TypeScript body (node-worker.ts) through tsx.
-  const url = new URL('./node-worker.mjs', import.meta.url);
+  // The .mjs entry loads the TypeScript body (kernel-thread-node.worker.ts) through tsx.
+  const url = new URL('../workers/kernel-thread-node.worker.mjs', import.meta.url);
   return new KernelPool(Array.from({ length: size }, () => workerPort(new Worker(url))));
 }

@@ -1,6 +1,7 @@
 /**
- * The worker side of the kernel pool, shared by the browser worker (pool-worker.ts) and the Node
- * one (node-worker.ts): instantiate the module over the shared memory, then run jobs.
+ * The worker side of the kernel pool, shared by the browser thread
+ * (src/workers/kernel-thread.worker.ts) and the Node one (kernel-thread-node.worker.ts):
+ * instantiate the module over the shared memory, then run jobs.
  */
 import type { FromWorker, RunMessage, ToWorker } from './protocol.ts';
 import { instantiateKernel, type KernelExports, type WasmMemory } from './wasm-api.ts';

@@ -6,7 +6,7 @@
  * Not part of the app.
  */
 import * as Comlink from 'comlink';
-import type { BenchApi, Timing } from './bench.worker';
+import type { EmbedBench, Timing } from './bench';
 import { BUNDLED_MODEL } from './models';
 import type { Provider } from './session';
 
@@ -72,8 +72,10 @@ async function strataEmbedBench(suite: BenchSuite): Promise<Record<string, unkno
   const reps = suite.reps ?? 3;
   const spec = BUNDLED_MODEL;
   const provider = suite.provider ?? 'wasm';
-  const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
-  const api = Comlink.wrap<BenchApi>(worker);
+  const worker = new Worker(new URL('../workers/embed-bench.worker.ts', import.meta.url), {
+    type: 'module',
+  });
+  const api = Comlink.wrap<EmbedBench>(worker);
   try {
     const threads = await api.configure(suite.threads ?? 1);
     const base = { isolated: crossOriginIsolated, size: spec.inputSize, images, reps };

@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import type { HierarchyConfig, HierarchyProgress, HierarchyResume, Level, Matrix } from '../core';
 import type { BackendChoice } from './contract';
 import type { WorkerPool } from './workers';
-import type { ClusterWorkerApi, ProbeResult } from '../workers/cluster-api';
+import type { BackendProbe } from '../cluster/service';
 
 export interface ClusterHooks {
   onProgress(p: HierarchyProgress): void;
@@ -37,13 +37,13 @@ export interface ClusterPort {
   ): Promise<ClusterOutcome>;
   cancel(): void;
   /** which backend 'auto' picks here and the measured throughput */
-  probe(): Promise<ProbeResult>;
+  probe(): Promise<BackendProbe>;
 }
 
 export function workerClusterPort(pool: WorkerPool): ClusterPort {
   return {
     async run(x, config, backend, resume, hooks) {
-      const remote = pool.cluster<ClusterWorkerApi>();
+      const remote = pool.cluster();
       const result = await pool.guard(
         remote.runHierarchy(
           Comlink.transfer(x.data, [x.data.buffer]),
@@ -61,10 +61,10 @@ export function workerClusterPort(pool: WorkerPool): ClusterPort {
       };
     },
     cancel() {
-      void pool.cluster<ClusterWorkerApi>().cancel();
+      void pool.cluster().cancel();
     },
     probe() {
-      return pool.guard(pool.cluster<ClusterWorkerApi>().probe());
+      return pool.guard(pool.cluster().probe());
     },
   };
 }

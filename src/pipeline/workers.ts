@@ -1,22 +1,32 @@
 /**
- * The workers a Workspace drives, created on first use and terminated on close. Each is used
- * through Comlink; `closed` rejects every pending call once the Workspace closes (a terminated
- * worker never answers, and a closed tab must not leave promises hanging in a test page).
+ * The workers a Workspace drives, created on first use and terminated on close. Each exposes one
+ * service over Comlink and is typed as `Comlink.Remote` of that service's own class; `closed`
+ * rejects every pending call once the Workspace closes (a terminated worker never answers, and a
+ * closed tab must not leave promises hanging in a test page).
  */
 import * as Comlink from 'comlink';
 import { CancelledError } from '../core/errors';
 import type { WorkerFactories } from './contract';
-import type { IngestWorkerApi } from '../ingest/ingest.worker';
-import type { EmbedApi } from '../workers/embed-api';
-import type { ProjectionWorkerApi } from '../explore/projection.worker';
+import type { ClusterRunner } from '../cluster/service';
+import type { EmbedService } from '../embed/service';
+import type { IngestService } from '../ingest/service';
+import type { ProjectionService } from '../workers/projection.worker';
 
-type Kind = 'ingest' | 'embed' | 'cluster' | 'projection';
+/** The service each worker exposes. */
+interface Services {
+  ingest: IngestService;
+  embed: EmbedService;
+  cluster: ClusterRunner;
+  projection: ProjectionService;
+}
+
+type Kind = keyof Services;
 
 function defaultFactory(kind: Kind): () => Worker {
   switch (kind) {
     case 'ingest':
       return () =>
-        new Worker(new URL('../ingest/ingest.worker.ts', import.meta.url), {
+        new Worker(new URL('../workers/ingest.worker.ts', import.meta.url), {
           type: 'module',
           name: 'strata-ingest',
         });
@@ -34,7 +44,7 @@ function defaultFactory(kind: Kind): () => Worker {
         });
     case 'projection':
       return () =>
-        new Worker(new URL('../explore/projection.worker.ts', import.meta.url), {
+        new Worker(new URL('../workers/projection.worker.ts', import.meta.url), {
           type: 'module',
           name: 'strata-projection',
         });
@@ -56,38 +66,32 @@ export class WorkerPool {
     return this.#closer.signal;
   }
 
-  #get<T>(kind: Kind): Comlink.Remote<T> {
+  #get<K extends Kind>(kind: K): Comlink.Remote<Services[K]> {
     if (this.#closer.signal.aborted) throw new CancelledError('the workspace is closed');
-    let remote = this.#remotes.get(kind) as Comlink.Remote<T> | undefined;
+    // Each entry was wrapped for its own kind below; the map cannot say so in its type.
+    let remote = this.#remotes.get(kind) as Comlink.Remote<Services[K]> | undefined;
     if (!remote) {
-      const make =
-        (kind !== 'projection' ? this.#factories[kind] : undefined) ?? defaultFactory(kind);
+      const k: Kind = kind; // a plain Kind narrows; the type parameter does not
+      const make = (k !== 'projection' ? this.#factories[k] : undefined) ?? defaultFactory(k);
       const worker = make();
       this.#workers.set(kind, worker);
-      remote = Comlink.wrap<T>(worker);
+      remote = Comlink.wrap<Services[K]>(worker);
       this.#remotes.set(kind, remote);
     }
     return remote;
   }
 
-  ingest(): Comlink.Remote<IngestWorkerApi> {
-    return this.#get<IngestWorkerApi>('ingest');
+  ingest(): Comlink.Remote<IngestService> {
+    return this.#get('ingest');
   }
-  embed(): Comlink.Remote<EmbedApi> {
-    return this.#get<EmbedApi>('embed');
+  embed(): Comlink.Remote<EmbedService> {
+    return this.#get('embed');
   }
-  cluster<T>(): Comlink.Remote<T> {
-    return this.#get<T>('cluster');
+  cluster(): Comlink.Remote<ClusterRunner> {
+    return this.#get('cluster');
   }
-  projection(): Comlink.Remote<ProjectionWorkerApi> {
-    return this.#get<ProjectionWorkerApi>('projection');
-  }
-
-  /** Terminate one worker (after a failure that may have left it in a bad state). */
-  reset(kind: Kind): void {
-    this.#workers.get(kind)?.terminate();
-    this.#workers.delete(kind);
-    this.#remotes.delete(kind);
+  projection(): Comlink.Remote<ProjectionService> {
+    return this.#get('projection');
   }
 
   /** Race a worker call against close(): rejects with AbortError when the pool closes first. */

@@ -1,10 +1,9 @@
 /**
- * The cluster worker: exposes ClusterRunner (src/gpu/cluster-runner.ts) over Comlink. It holds no
- * logic of its own; see cluster-api.ts for the surface and how to call it.
+ * The cluster worker: exposes ClusterRunner (src/cluster/service.ts) over Comlink, so k-means
+ * never runs on the page's main thread. No logic of its own; callers type it as
+ * `Comlink.Remote<ClusterRunner>`.
  */
 import * as Comlink from 'comlink';
-import { ClusterRunner } from '../gpu/cluster-runner.ts';
-import type { ClusterWorkerApi } from './cluster-api.ts';
+import { ClusterRunner } from '../cluster/service.ts';
 
-const runner: ClusterWorkerApi = new ClusterRunner();
-Comlink.expose(runner);
+Comlink.expose(new ClusterRunner());

@@ -1,27 +1,9 @@
 /**
- * The embed worker: exposes EmbedService over Comlink. Rows leave the worker as transferred
- * Float32Arrays (no copy); every other callback is forwarded as it is.
+ * The embed worker: exposes EmbedService (src/embed/service.ts) over Comlink, so decoding and the
+ * model run off the page's main thread. No logic of its own; callers type it as
+ * `Comlink.Remote<EmbedService>` and pass callbacks through `Comlink.proxy`.
  */
 import * as Comlink from 'comlink';
-import { EmbedService } from '../embed/embedder';
-import type { EmbedApi, EmbedProgress, EmbedRows, EmbedSkip } from './embed-api';
+import { EmbedService } from '../embed/service';
 
-const service = new EmbedService();
-
-const api: EmbedApi = {
-  embedFiles(items, opts, onRows, onProgress, onSkip) {
-    return service.embedFiles(
-      items,
-      opts,
-      (rows: EmbedRows) => void onRows(Comlink.transfer(rows, [rows.data.buffer])),
-      (p: EmbedProgress) => void onProgress(p),
-      (s: EmbedSkip) => void onSkip(s),
-    );
-  },
-  cancel: () => service.cancel(),
-  probe: (model) => service.probe(model),
-  configure: (config) => service.configure(config),
-  clearCache: (modelId) => service.clearCache(modelId),
-};
-
-Comlink.expose(api);
+Comlink.expose(new EmbedService());

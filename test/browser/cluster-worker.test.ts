@@ -7,13 +7,24 @@ import * as Comlink from 'comlink';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HierarchyConfig, HierarchyProgress, Level } from '../../src/core/hierarchy.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { ClusterRunner } from '../../src/gpu/cluster-runner.ts';
+import { ClusterRunner, type RunOutcome } from '../../src/cluster/service.ts';
 import { GpuBackend } from '../../src/gpu/gpu-backend.ts';
-import {
-  createClusterWorker,
-  type ClusterWorkerApi,
-  type RunOutcome,
-} from '../../src/workers/cluster-api.ts';
+
+/** The cluster worker, created the way the app's worker pool creates it. */
+function createClusterWorker(): { api: Comlink.Remote<ClusterRunner>; dispose(): void } {
+  const worker = new Worker(new URL('../../src/workers/cluster.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'strata-cluster',
+  });
+  const api = Comlink.wrap<ClusterRunner>(worker);
+  return {
+    api,
+    dispose() {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}
 
 function blobs(n: number, d: number, k: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -50,7 +61,7 @@ interface Recorded {
 }
 
 async function run(
-  api: Comlink.Remote<ClusterWorkerApi> | ClusterWorkerApi,
+  api: Comlink.Remote<ClusterRunner> | ClusterRunner,
   backend: 'auto' | 'webgpu' | 'cpu',
   extra: { resume?: { levels: Level[] }; onLevel?: (i: number) => void } = {},
 ): Promise<Recorded> {

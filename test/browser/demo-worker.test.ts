@@ -7,16 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import * as Comlink from 'comlink';
 import { fig3Variants, type Fig3Result } from '../../src/demo/toys';
-import type { DemoWorkerApi } from '../../src/demo/worker-api';
+import type { DemoService } from '../../src/demo/service';
 
-function openWorker(): { api: Comlink.Remote<DemoWorkerApi>; worker: Worker } {
+function openWorker(): { api: Comlink.Remote<DemoService>; worker: Worker } {
   const worker = new Worker(new URL('../../src/workers/demo.worker.ts', import.meta.url), {
     type: 'module',
   });
-  return { api: Comlink.wrap<DemoWorkerApi>(worker), worker };
+  return { api: Comlink.wrap<DemoService>(worker), worker };
 }
 
-async function kmeansOnly(api: Comlink.Remote<DemoWorkerApi>, backend: 'cpu' | 'webgpu') {
+async function kmeansOnly(api: Comlink.Remote<DemoService>, backend: 'cpu' | 'webgpu') {
   const results: Fig3Result[] = [];
   const fractions: number[] = [];
   await api.fig3(

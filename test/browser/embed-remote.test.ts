@@ -12,7 +12,7 @@ import {
   type DownloadProgress,
 } from '../../src/embed/model-fetch';
 import { BUNDLED_MODEL, customModelSpec, type ModelSpec } from '../../src/embed/models';
-import type { EmbedApi, EmbedProgress, EmbedRows } from '../../src/workers/embed-api';
+import type { EmbedProgress, EmbedRows, EmbedService } from '../../src/embed/service';
 
 const hub = inject('hubUrl');
 const MODEL_PATH = '/strata-test/mobilenet-v2-1.4/resolve/main/onnx/model.onnx';
@@ -77,7 +77,7 @@ describe('remote model download', () => {
       type: 'module',
     });
     try {
-      const api = Comlink.wrap<EmbedApi>(worker);
+      const api = Comlink.wrap<EmbedService>(worker);
       const spec = customModelSpec({
         url: `${hub}${MODEL_PATH}`,
         inputSize: 64,

@@ -7,13 +7,13 @@ import * as Comlink from 'comlink';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MODEL, type ModelSpec } from '../../src/embed/models';
 import type {
-  EmbedApi,
   EmbedItem,
   EmbedProgress,
   EmbedRows,
+  EmbedService,
   EmbedSkip,
   EmbedSummary,
-} from '../../src/workers/embed-api';
+} from '../../src/embed/service';
 import golden from '../fixtures/golden/mobilenet-v2-1.4.json';
 
 async function fixture(path: string): Promise<File> {
@@ -42,7 +42,7 @@ interface Run {
 }
 
 let worker: Worker;
-let api: Comlink.Remote<EmbedApi>;
+let api: Comlink.Remote<EmbedService>;
 
 async function embed(
   items: EmbedItem[],
@@ -71,7 +71,7 @@ beforeAll(async () => {
   worker = new Worker(new URL('../../src/workers/embed.worker.ts', import.meta.url), {
     type: 'module',
   });
-  api = Comlink.wrap<EmbedApi>(worker);
+  api = Comlink.wrap<EmbedService>(worker);
   await api.clearCache();
 });
 

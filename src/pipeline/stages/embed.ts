@@ -8,7 +8,7 @@ import { write } from '../../store/db';
 import { embeddedIndices, putEmbeddingRows } from '../../store/embeddings';
 import { allItems, getFiles } from '../../store/records';
 import type { ItemRecord } from '../../store/schema';
-import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../../workers/embed-api';
+import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../../embed/service';
 import { CancelledError, UserInputError } from '../errors';
 import type { StageContext } from './context';
 import { embeddingKey, modelOf } from '../settings';

@@ -7,7 +7,7 @@ import { putPrecomputedChunk } from '../../store/embeddings';
 import { putDataset } from '../../store/records';
 import type { DatasetRecord, ItemRecord } from '../../store/schema';
 import { labelOf, nameOf } from '../../ingest/paths';
-import type { ParsedPrecomputed } from '../../ingest/ingest.worker';
+import type { ParsedPrecomputed } from '../../ingest/service';
 import type { IngestOptions, IngestReport } from '../contract';
 import { toDatasetInfo } from '../convert';
 import { PRECOMPUTED_MODEL } from '../settings';

@@ -6,7 +6,7 @@
  */
 import { normaliseExtensions } from '../../ingest/filters';
 import { emptyWalk, walkEntries, walkFiles, walkHandle, type WalkResult } from '../../ingest/walk';
-import type { ParsedPrecomputed } from '../../ingest/ingest.worker';
+import type { ParsedPrecomputed } from '../../ingest/service';
 import { getHandle, putHandle } from '../../store/handles';
 import { getDataset } from '../../store/records';
 import type { DatasetRecord } from '../../store/schema';

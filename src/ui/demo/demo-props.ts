@@ -1,5 +1,5 @@
 /** The props every demo on the demo page takes from it. */
-import type { DemoBackendChoice } from '../../demo/worker-api';
+import type { DemoBackendChoice } from '../../demo/service';
 import type { DemoSelection } from '../share';
 import type { WorkerFactory } from './runners.svelte';
 

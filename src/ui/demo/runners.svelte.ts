@@ -19,9 +19,9 @@ import { fig3Variants, type Fig3Result, type Fig3Variant, type RingsResult } fro
 import type {
   DemoBackendChoice,
   DemoProgress,
-  DemoWorkerApi,
+  DemoService,
   RingsRequest,
-} from '../../demo/worker-api';
+} from '../../demo/service';
 
 export type RunStatus = 'waiting' | 'running' | 'done' | 'failed';
 
@@ -56,13 +56,13 @@ function message(e: unknown): string {
 
 interface Lane {
   readonly worker: Worker;
-  readonly api: Comlink.Remote<DemoWorkerApi>;
+  readonly api: Comlink.Remote<DemoService>;
 }
 
 function openLane(factory: WorkerFactory, onCrash: (why: string) => void): Lane {
   const worker = factory();
   worker.addEventListener('error', (e) => onCrash(e.message || 'the demo worker failed to start'));
-  return { worker, api: Comlink.wrap<DemoWorkerApi>(worker) };
+  return { worker, api: Comlink.wrap<DemoService>(worker) };
 }
 
 export class Fig3Runner {

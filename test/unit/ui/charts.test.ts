@@ -6,7 +6,7 @@ import {
   logTicks,
   nearest,
   rankSize,
-} from '../../src/explore/charts';
+} from '../../../src/ui/lib/charts';
 
 describe('logTicks', () => {
   it('steps 1-2-5 up to the first tick at or above the maximum on short ranges', () => {

@@ -1,7 +1,10 @@
 /**
- * The ingest worker: hashes files, makes thumbnails and parses precomputed-embedding files off
- * the main thread. Comlink API: `digest(files)` -> one Digest per file, in order;
- * `precomputed(npy, ids?)` -> the matrix (transferred) with its ids and warnings.
+ * The ingest service: what the ingest worker (src/workers/ingest.worker.ts) exposes over Comlink,
+ * so hashing files, making thumbnails and parsing precomputed-embedding files stay off the main
+ * thread. Callers type the worker as `Comlink.Remote<IngestService>`.
+ *
+ * `digest(files)` -> one Digest per file, in order; `precomputed(npy, ids?)` -> the matrix
+ * (transferred) with its ids and warnings.
  */
 import * as Comlink from 'comlink';
 import { loadPrecomputed } from '../embed/precomputed';
@@ -15,10 +18,11 @@ export interface ParsedPrecomputed {
   warnings: string[];
 }
 
-const api = {
+export class IngestService {
   digest(files: Blob[]): Promise<Digest[]> {
     return digestBatch(files);
-  },
+  }
+
   async precomputed(npy: Blob, ids?: Blob): Promise<ParsedPrecomputed> {
     const p = await loadPrecomputed(npy, ids);
     const out: ParsedPrecomputed = {
@@ -28,9 +32,7 @@ const api = {
       ids: p.ids,
       warnings: p.warnings,
     };
+    // The matrix moves to the caller instead of being copied; a direct call ignores the mark.
     return Comlink.transfer(out, [out.data.buffer]);
-  },
-};
-
-export type IngestWorkerApi = typeof api;
-Comlink.expose(api);
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { projectPca } from '../../src/explore/projection';
+import { projectPca } from '../../../src/core/pca';
 
 /** Rows = mean + a*u + b*w + noise, with var(a) = 9 and var(b) = 1: the PCs are u then w. */
 function planeData(rows: number, cols: number) {

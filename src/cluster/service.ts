@@ -1,7 +1,9 @@
 /**
- * What the cluster worker does, as a plain class (the worker file only exposes it), so it can be
- * tested without a worker: pick a backend (probe), run the hierarchy on it, stream progress, and
- * finish on the CPU when the GPU goes away mid-run.
+ * The cluster service: what the cluster worker (src/workers/cluster.worker.ts) exposes over
+ * Comlink, as a plain class, so it can be tested without a worker: pick a k-means backend, GPU or
+ * CPU (probe), run the hierarchy on it, stream progress, and finish on the CPU when the GPU goes
+ * away mid-run. Callers type the worker as `Comlink.Remote<ClusterRunner>`; the types of its
+ * arguments and results are declared here.
  *
  * Backend choice for 'auto':
  *  - no WebGPU, no adapter, or a device that cannot be had -> CPU (the reason says which);
@@ -17,20 +19,62 @@
 import { createBestCpuKernel, disposeCpuKernel } from '../cpu/browser.ts';
 import { CancelledError, InputError } from '../core/errors.ts';
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
-import type { HierarchyConfig, HierarchyResume, Level } from '../core/hierarchy.ts';
+import type {
+  HierarchyConfig,
+  HierarchyProgress,
+  HierarchyResume,
+  Level,
+} from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
 import { assertFinite } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
+import type { BackendChoice } from '../core/settings.ts';
 import type { CpuKernel, KMeansBackend, Matrix } from '../core/types.ts';
-import type {
-  ClusterCallbacks,
-  ClusterWorkerApi,
-  ProbeResult,
-  RunOptions,
-  RunOutcome,
-} from '../workers/cluster-api.ts';
-import { acquireGpu } from './device.ts';
-import { GpuBackend, GpuDeviceLostError, GpuValidationError } from './gpu-backend.ts';
+import { acquireGpu } from '../gpu/device.ts';
+import { GpuBackend, GpuDeviceLostError, GpuValidationError } from '../gpu/gpu-backend.ts';
+
+/** Which backend `auto` picks on this device, and why (shown to the person, who may override). */
+export interface BackendProbe {
+  readonly backend: 'webgpu' | 'cpu';
+  /** one sentence for people, e.g. "WebGPU runs on a software fallback adapter ..." */
+  readonly reason: string;
+  /** the WebGPU adapter in one line, when there is one */
+  readonly adapter?: string;
+  readonly isFallbackAdapter?: boolean;
+  /** measured by the short probe (2*N*K*D / seconds), when it ran */
+  readonly gpuFlopsPerSecond?: number;
+  readonly cpuFlopsPerSecond?: number;
+  /** the CPU kernel the CPU backend uses, e.g. "wasm-relaxed-x2" or "js" */
+  readonly cpuKernel: string;
+}
+
+export interface RunOptions {
+  readonly backend: BackendChoice;
+  /** saved work to continue from (may also come as `config.resume`) */
+  readonly resume?: HierarchyResume;
+}
+
+/** Callbacks the service calls back on (across a worker, pass them wrapped in Comlink.proxy). */
+export interface ClusterCallbacks {
+  onProgress?(p: HierarchyProgress): void;
+  /** after every step of a level; awaited before the run goes on (checkpoint here) */
+  onStep?(level: number, step: number, centroids: Matrix): void | Promise<void>;
+  /** when a level is complete; awaited before the run goes on */
+  onLevel?(index: number, level: Level): void | Promise<void>;
+  /** one line for people: the backend picked and why, fallbacks, warnings */
+  onNotice?(message: string): void;
+}
+
+export interface RunOutcome {
+  /** what ran, for the run record, e.g. "webgpu (google swiftshader (fallback adapter))" */
+  readonly backend: string;
+  /** why that backend */
+  readonly reason: string;
+  /** true when the run began on WebGPU and finished on the CPU (device lost, GPU error) */
+  readonly fellBackToCpu: boolean;
+  /** number of levels the run holds at the end (resumed ones included) */
+  readonly levels: number;
+}
 
 /**
  * Probe size: 2 * 8192 * 128 * 64 = 134 MFLOP per pass, ~30 ms for the plain-JS kernel
@@ -46,11 +90,11 @@ export interface ClusterRunnerOptions {
   readonly makeGpu?: () => Promise<GpuBackend>;
 }
 
-export class ClusterRunner implements ClusterWorkerApi {
+export class ClusterRunner {
   private readonly makeGpu: () => Promise<GpuBackend>;
   private cpuKernel?: Promise<{ kernel: CpuKernel; reason: string }>;
   private gpu?: Promise<GpuBackend>;
-  private probed?: Promise<ProbeResult>;
+  private probed?: Promise<BackendProbe>;
   private controller?: AbortController;
 
   constructor(opts: ClusterRunnerOptions = {}) {
@@ -83,12 +127,12 @@ export class ClusterRunner implements ClusterWorkerApi {
     }
   }
 
-  probe(): Promise<ProbeResult> {
+  probe(): Promise<BackendProbe> {
     this.probed ??= this.runProbe();
     return this.probed;
   }
 
-  private async runProbe(): Promise<ProbeResult> {
+  private async runProbe(): Promise<BackendProbe> {
     const cpu = await this.cpuBackend();
     const cpuKernel = cpu.backend.kernel.name;
     const got = await acquireGpu();
@@ -157,6 +201,7 @@ export class ClusterRunner implements ClusterWorkerApi {
     };
   }
 
+  /** Stops the current run; its runHierarchy rejects with a CancelledError. */
   cancel(): void {
     this.controller?.abort();
   }

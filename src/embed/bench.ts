@@ -1,14 +1,16 @@
 /**
- * The worker half of `npm run bench:embed` (not part of the app): times the embed worker's
- * stages apart and together, with the same code the app runs. One worker per configuration,
- * because ORT fixes its wasm thread count when its first session is created.
+ * The worker half of `npm run bench:embed` (not part of the app): times the embed service's
+ * stages apart and together, with the same code the app runs. The worker
+ * (src/workers/embed-bench.worker.ts) exposes one EmbedBench; the page (bench-page.ts) starts one
+ * worker per configuration, because ORT fixes its wasm thread count when its first session is
+ * created.
  */
-import * as Comlink from 'comlink';
 import { CHUNK_ROWS, EmbeddingCache } from './cache';
 import { bitmapToInput, decodeBitmap } from './decode';
-import { defaultBaseUrl, EmbedService } from './embedder';
 import { loadModelBytes } from './model-fetch';
 import type { ModelSpec } from './models';
+import { defaultBaseUrl } from './provider';
+import { EmbedService } from './service';
 import { configureOrt, createSession, type EmbedSession, type Provider } from './session';
 import { sha256Hex } from './sha256';
 import { sniffImage } from './sniff';
@@ -25,14 +27,14 @@ const timing = (images: number, ms: number): Timing => ({
   imagesPerSecond: Number(((images * 1000) / ms).toFixed(2)),
 });
 
-const service = new EmbedService();
-const sessions: Partial<Record<Provider, Promise<EmbedSession>>> = {};
+export class EmbedBench {
+  private readonly service = new EmbedService();
+  private readonly sessions: Partial<Record<Provider, Promise<EmbedSession>>> = {};
 
-const api = {
   configure(threads: number): number {
-    service.configure({ wasmThreads: threads });
+    this.service.configure({ wasmThreads: threads });
     return configureOrt(threads);
-  },
+  }
 
   /** What the worker does before the model: read, sniff, hash, decode, crop/scale, tensor. */
   async decodeOnly(files: Blob[], spec: ModelSpec, batch: number): Promise<Timing> {
@@ -53,7 +55,7 @@ const api = {
       bitmaps.forEach((bmp, j) => bitmapToInput(bmp, spec, input, j));
     }
     return timing(files.length, performance.now() - t);
-  },
+  }
 
   /** The model alone on ready-made input tensors, after one warm-up batch. */
   async inferenceOnly(
@@ -62,10 +64,10 @@ const api = {
     batch: number,
     provider: Provider,
   ): Promise<Timing> {
-    sessions[provider] ??= loadModelBytes(spec, { baseUrl: defaultBaseUrl() }).then((b) =>
+    this.sessions[provider] ??= loadModelBytes(spec, { baseUrl: defaultBaseUrl() }).then((b) =>
       createSession(b.bytes, spec, provider),
     );
-    const session = await sessions[provider];
+    const session = await this.sessions[provider];
     const input = new Float32Array(batch * 3 * spec.inputSize ** 2);
     for (let i = 0; i < input.length; i++) input[i] = 0.5 + 0.5 * Math.sin(i * 0.37);
     await session.run(input, batch);
@@ -74,7 +76,7 @@ const api = {
       await session.run(input, Math.min(batch, images - done));
     }
     return timing(images, performance.now() - t);
-  },
+  }
 
   /** embedFiles without the cache, after a warm-up run that loads the model. */
   async endToEnd(
@@ -86,13 +88,13 @@ const api = {
     const items = files.map((file, i) => ({ key: String(i), file }));
     const opts = { model: spec, provider, batchSize: batch, useCache: false };
     const none = (): void => undefined;
-    await service.embedFiles(items.slice(0, batch), opts, none, none, none);
+    await this.service.embedFiles(items.slice(0, batch), opts, none, none, none);
     const t = performance.now();
-    const s = await service.embedFiles(items, opts, none, none, none);
+    const s = await this.service.embedFiles(items, opts, none, none, none);
     const ms = performance.now() - t;
     if (s.computed !== files.length) throw new Error(`computed ${s.computed} of ${files.length}`);
     return timing(files.length, ms);
-  },
+  }
 
   /** Cache writes: CHUNK_ROWS rows per record against one row per record, and a lookup. */
   async cache(rows: number, dim: number): Promise<Record<string, number>> {
@@ -123,9 +125,5 @@ const api = {
       store_one_per_record_ms: Math.round(oneByOne),
       lookup_ms: Math.round(lookup),
     };
-  },
-};
-
-export type BenchApi = typeof api;
-
-Comlink.expose(api);
+  }
+}

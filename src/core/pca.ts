@@ -1,8 +1,8 @@
 /**
  * A 2-D map of an embedding matrix: its first two principal components, found by power
  * iteration with deflation (no d x d covariance is ever formed: each round is X^T (X v), two
- * passes over the rows). Pure TypeScript, so it runs in a worker (projection.worker.ts), in a
- * page or in Node.
+ * passes over the rows). Pure TypeScript, so it runs in a worker (src/workers/projection.worker.ts),
+ * in a page or in Node.
  *
  * The components are fitted on an evenly strided subset of at most FIT_ROWS rows, then every
  * row is projected. Deterministic: no random draws (the start vector is a fixed pattern), and

@@ -1,38 +1,83 @@
 /**
- * Everything the embed worker does, as a plain class (the worker file only exposes it), so it
- * can run and be tested on a page too.
+ * The embed service: what the embed worker (src/workers/embed.worker.ts) exposes over Comlink, as
+ * a plain class, so it can run and be tested on a page too. Callers type the worker as
+ * `Comlink.Remote<EmbedService>`; the types of its arguments and results are declared here.
  *
  * One run: read each file, sniff it, hash it, look it up in the cache (hits go straight back),
- * then decode the misses in batches and run the model. The next batch is read and decoded while
- * the current one is in the model: createImageBitmap decodes on the browser's decoder threads,
- * so decoding overlaps inference even though this worker has one JS thread.
+ * then decode the misses in batches and run the model (provider.ts loads it and picks the
+ * execution provider). The next batch is read and decoded while the current one is in the model:
+ * createImageBitmap decodes on the browser's decoder threads, so decoding overlaps inference even
+ * though this worker has one JS thread.
+ *
+ * Rows go to `onRows` as Float32Arrays (row-major, `dim` floats per key), in no particular order:
+ * cached items first within each window, then computed batches. Raw model outputs: centring and
+ * L2 normalisation are the pipeline's job.
  */
-import { EmbeddingCache } from './cache';
-import { CHUNK_ROWS } from './cache';
+import * as Comlink from 'comlink';
+import { CHUNK_ROWS, EmbeddingCache } from './cache';
 import { bitmapToInput, decodeBitmap, decodeFailure } from './decode';
-import { loadModelBytes, type ModelBytes } from './model-fetch';
+import type { ModelBytes } from './model-fetch';
 import { preprocessingId, type ModelSpec } from './models';
-import {
-  createSession,
-  configureOrt,
-  ortMessage,
-  wasmThreads,
-  type EmbedSession,
-  type Provider,
-} from './session';
+import { ModelSessions, type EmbedConfig, type EmbedProbe } from './provider';
+import { ortMessage, type EmbedSession, type Provider } from './session';
 import { sha256Hex } from './sha256';
 import { sniffImage } from './sniff';
-import type {
-  EmbedApi,
-  EmbedConfig,
-  EmbedItem,
-  EmbedOptions,
-  EmbedProgress,
-  EmbedRows,
-  EmbedSkip,
-  EmbedSummary,
-  ProbeResult,
-} from '../workers/embed-api';
+import type { ProviderChoice } from '../core/settings';
+
+export type { EmbedConfig, EmbedProbe, ProviderProbe } from './provider';
+
+export interface EmbedItem {
+  /** caller's id for the item, echoed back in rows and skips */
+  key: string;
+  file: File | Blob;
+}
+
+export interface EmbedOptions {
+  model: ModelSpec;
+  provider: ProviderChoice;
+  /** images per inference call (default 8) */
+  batchSize?: number;
+  /** read and write the embedding cache (default true; benchmarks turn it off) */
+  useCache?: boolean;
+}
+
+export interface EmbedRows {
+  keys: string[];
+  /** keys.length x dim, row-major; transferred, so the worker keeps no copy */
+  data: Float32Array;
+  dim: number;
+}
+
+export interface EmbedProgress {
+  /** items finished: computed + cached + skipped */
+  done: number;
+  total: number;
+  /** recent throughput of computed items (cache hits are not counted) */
+  itemsPerSecond: number;
+  /** seconds left at that rate, assuming the rest must be computed */
+  etaSeconds: number;
+  /** e.g. "wasm (2 threads)" or "webgpu"; "" until the model is loaded */
+  provider: string;
+  cached: number;
+  /** model download in progress (remote models on first use) */
+  download?: { loaded: number; total?: number };
+}
+
+export interface EmbedSkip {
+  key: string;
+  reason: string;
+}
+
+export interface EmbedSummary {
+  computed: number;
+  cached: number;
+  skipped: number;
+  provider: string;
+  /** things that went wrong without stopping the run (e.g. the cache could not be written) */
+  warnings: string[];
+  /** true when cancel() stopped the run early */
+  cancelled: boolean;
+}
 
 /**
  * Files read, hashed and looked up together: one cache lookup (one IndexedDB transaction) per
@@ -51,14 +96,6 @@ const DEFAULT_BATCH = 8;
 /** A run was cancelled; embedFiles turns it into `cancelled: true`. */
 class Cancelled extends Error {}
 
-/** App root in dev (server root + base) and in a Vite build (worker chunks sit in assets/). */
-export function defaultBaseUrl(): string {
-  if (import.meta.env.DEV) {
-    return new URL(import.meta.env.BASE_URL, globalThis.location.origin).href;
-  }
-  return new URL('../', import.meta.url).href;
-}
-
 interface Pending {
   hash: string;
   keys: string[];
@@ -72,54 +109,23 @@ interface Batch {
   entries: Pending[];
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb || 1);
-}
-
-async function webgpuAvailability(): Promise<{ ok: boolean; reason?: string; software?: boolean }> {
-  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  if (!gpu) return { ok: false, reason: 'this browser has no WebGPU' };
-  try {
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) return { ok: false, reason: 'no WebGPU adapter was found' };
-    const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
-    const software = adapter.info?.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false;
-    return { ok: true, software };
-  } catch (err) {
-    return { ok: false, reason: `WebGPU adapter request failed: ${ortMessage(err)}` };
-  }
-}
-
-export class EmbedService implements EmbedApi {
-  private baseUrl = defaultBaseUrl();
-  private threads?: number;
+export class EmbedService {
+  /** the model's bytes and sessions, kept between runs */
+  private readonly models = new ModelSessions();
   private abort?: AbortController;
   private cache?: Promise<EmbeddingCache | undefined>;
   private cacheError?: string;
-  /** the last model's bytes (one at a time: remote models are ~100 MB) */
-  private model?: { ref: Blob | string; bytes: ModelBytes };
-  private sessions = new Map<string, Promise<EmbedSession>>();
-  /** provider chosen by 'auto' per model key, with the reason */
-  private autoChoice = new Map<string, Provider>();
 
   configure(config: EmbedConfig): void {
-    if (config.baseUrl) this.baseUrl = new URL(config.baseUrl).href;
-    if (config.wasmThreads !== undefined)
-      this.threads = Math.max(1, Math.floor(config.wasmThreads));
+    this.models.configure(config);
   }
 
+  /** Stop the running embedFiles (it resolves with cancelled: true and what it did so far). */
   cancel(): void {
     this.abort?.abort();
   }
 
+  /** Forget cached embeddings (all, or one model id's). */
   async clearCache(modelId?: string): Promise<void> {
     const cache = await this.openCache();
     if (!cache) return;
@@ -134,54 +140,9 @@ export class EmbedService implements EmbedApi {
     return this.cache;
   }
 
-  private providerLabel(p: Provider): string {
-    if (p === 'webgpu') return 'webgpu';
-    const t = wasmThreads();
-    return `wasm (${t} thread${t === 1 ? '' : 's'})`;
-  }
-
-  private async modelBytes(
-    spec: ModelSpec,
-    onDownload?: (loaded: number, total?: number) => void,
-    signal?: AbortSignal,
-  ): Promise<ModelBytes> {
-    // Same file object or same resolved URL: the bytes (and sessions) loaded last time.
-    const ref = spec.file ?? (spec.url ? new URL(spec.url, this.baseUrl).href : spec.id);
-    if (this.model?.ref === ref) return this.model.bytes;
-    // A different model: drop the old sessions and bytes before loading the new one.
-    for (const s of this.sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
-    this.sessions.clear();
-    this.model = undefined;
-    const bytes = await loadModelBytes(spec, {
-      baseUrl: this.baseUrl,
-      signal,
-      onProgress: onDownload && ((p) => onDownload(p.loaded, p.total)),
-    });
-    this.model = { ref, bytes };
-    return bytes;
-  }
-
-  private session(
-    spec: ModelSpec,
-    modelKey: string,
-    bytes: ModelBytes,
-    provider: Provider,
-  ): Promise<EmbedSession> {
-    const key = `${modelKey}|${spec.inputName ?? ''}|${spec.outputName}|${provider}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      configureOrt(this.threads);
-      s = createSession(bytes.bytes, spec, provider);
-      s.catch(() => this.sessions.delete(key));
-      this.sessions.set(key, s);
-    }
-    return s;
-  }
-
-  private static modelKey(spec: ModelSpec, bytes?: ModelBytes): string {
-    // A spec that pins its file's hash names its content already; otherwise the file's own hash
-    // keeps two different "custom" models from sharing cached rows.
-    return spec.sha256 ? spec.id : `${spec.id}#${bytes!.sha256.slice(0, 16)}`;
+  /** Time the model on a synthetic batch with each provider; nothing is cached. */
+  probe(model: ModelSpec): Promise<EmbedProbe> {
+    return this.models.probe(model);
   }
 
   async embedFiles(
@@ -234,7 +195,7 @@ export class EmbedService implements EmbedApi {
     const needsBytes = !spec.sha256;
     let bytes: ModelBytes | undefined;
     const loadBytes = async (): Promise<ModelBytes> => {
-      bytes ??= await this.modelBytes(
+      bytes ??= await this.models.bytes(
         spec,
         (loaded, t) => {
           download = { loaded, total: t };
@@ -275,7 +236,10 @@ export class EmbedService implements EmbedApi {
 
     const emit = (keys: string[], rows: Float32Array, d: number): void => {
       if (keys.length === 0) return;
-      onRows({ keys, data: rows, dim: d });
+      // Marked for transfer: across the worker boundary the rows move instead of being copied
+      // (the service keeps no reference); a direct call on a page ignores the mark.
+      const out: EmbedRows = { keys, data: rows, dim: d };
+      onRows(Comlink.transfer(out, [out.data.buffer]));
     };
 
     /** Read, sniff, hash and look up a window of items; yields what must be computed. */
@@ -391,7 +355,7 @@ export class EmbedService implements EmbedApi {
     let cancelled = false;
     try {
       if (needsBytes) await loadBytes();
-      modelKey = EmbedService.modelKey(spec, bytes);
+      modelKey = ModelSessions.key(spec, bytes);
       progress();
       pending = nextBatch();
       while (pending) {
@@ -408,10 +372,17 @@ export class EmbedService implements EmbedApi {
         let result: { rows: Float32Array; dim: number };
         if (!session) {
           const b = await loadBytes();
-          const chosen = await this.choose(spec, modelKey, b, opts.provider, batch);
+          const chosen = await this.models.choose(
+            spec,
+            modelKey,
+            b,
+            opts.provider,
+            batch.input,
+            batch.n,
+          );
           session = chosen.session;
           provider = session.provider;
-          label = this.providerLabel(provider);
+          label = this.models.label(provider);
           if (chosen.note) warnings.push(chosen.note);
           computeStart = performance.now();
           result = chosen.first ?? (await session.run(batch.input, batch.n));
@@ -457,106 +428,9 @@ export class EmbedService implements EmbedApi {
       computed: stats.computed,
       cached: stats.cached,
       skipped: stats.skipped,
-      provider: label || (provider ? this.providerLabel(provider) : ''),
+      provider: label || (provider ? this.models.label(provider) : ''),
       warnings,
       cancelled,
     };
-  }
-
-  /**
-   * Provider for a run. 'wasm'/'webgpu' are taken as asked (an unavailable WebGPU is an error:
-   * the person chose it). 'auto' skips software WebGPU adapters (SwiftShader measured 30-90x
-   * slower than wasm), otherwise runs the first real batch on both and keeps the faster one,
-   * and the wasm result is used as that batch's output.
-   */
-  private async choose(
-    spec: ModelSpec,
-    modelKey: string,
-    bytes: ModelBytes,
-    choice: EmbedOptions['provider'],
-    batch: Batch,
-  ): Promise<{
-    session: EmbedSession;
-    first?: { rows: Float32Array; dim: number };
-    note?: string;
-  }> {
-    if (choice === 'wasm') return { session: await this.session(spec, modelKey, bytes, 'wasm') };
-    if (choice === 'webgpu') {
-      const gpu = await webgpuAvailability();
-      if (!gpu.ok) throw new Error(`WebGPU was requested but ${gpu.reason}.`);
-      return { session: await this.session(spec, modelKey, bytes, 'webgpu') };
-    }
-    const known = this.autoChoice.get(modelKey);
-    if (known) return { session: await this.session(spec, modelKey, bytes, known) };
-    const gpu = await webgpuAvailability();
-    const wasm = await this.session(spec, modelKey, bytes, 'wasm');
-    if (!gpu.ok || gpu.software) {
-      this.autoChoice.set(modelKey, 'wasm');
-      return { session: wasm };
-    }
-    let t = performance.now();
-    const first = await wasm.run(batch.input, batch.n);
-    const wasmMs = performance.now() - t;
-    try {
-      const webgpu = await this.session(spec, modelKey, bytes, 'webgpu');
-      await webgpu.run(batch.input, batch.n); // warm-up: shader compilation
-      t = performance.now();
-      const g = await webgpu.run(batch.input, batch.n);
-      const gpuMs = performance.now() - t;
-      const agree = cosine(g.rows, first.rows) > 0.999;
-      const pick: Provider = agree && gpuMs < wasmMs ? 'webgpu' : 'wasm';
-      this.autoChoice.set(modelKey, pick);
-      const note = agree
-        ? undefined
-        : 'WebGPU gave different results from WebAssembly on this device, so WebAssembly is used.';
-      return { session: pick === 'webgpu' ? webgpu : wasm, first, note };
-    } catch (err) {
-      this.autoChoice.set(modelKey, 'wasm');
-      return {
-        session: wasm,
-        first,
-        note: `WebGPU could not run the model (${ortMessage(err)}); using WebAssembly.`,
-      };
-    }
-  }
-
-  async probe(model: ModelSpec): Promise<ProbeResult> {
-    const bytes = await this.modelBytes(model);
-    const modelKey = EmbedService.modelKey(model, bytes);
-    // A smooth synthetic image (no decoding involved): only the model's speed is measured.
-    const n = 2;
-    const s = model.inputSize;
-    const input = new Float32Array(n * 3 * s * s);
-    for (let i = 0; i < input.length; i++) input[i] = 0.5 + 0.4 * Math.sin(i * 0.001);
-    const time = async (session: EmbedSession): Promise<{ ms: number; dim: number }> => {
-      const first = await session.run(input, n); // warm-up
-      const t = performance.now();
-      await session.run(input, n);
-      return { ms: (performance.now() - t) / n, dim: first.dim };
-    };
-    const wasm = await time(await this.session(model, modelKey, bytes, 'wasm'));
-    const result: ProbeResult = {
-      wasm: { available: true, threads: wasmThreads(), msPerItem: wasm.ms },
-      webgpu: { available: false },
-      chosen: 'wasm',
-      dim: wasm.dim,
-    };
-    const gpu = await webgpuAvailability();
-    if (!gpu.ok) {
-      result.webgpu = { available: false, reason: gpu.reason };
-      return result;
-    }
-    try {
-      const g = await time(await this.session(model, modelKey, bytes, 'webgpu'));
-      result.webgpu = { available: true, msPerItem: g.ms };
-      if (g.ms < wasm.ms) result.chosen = 'webgpu';
-      else
-        result.webgpu.reason = gpu.software
-          ? 'software adapter: slower than wasm'
-          : 'slower than wasm here';
-    } catch (err) {
-      result.webgpu = { available: false, reason: ortMessage(err) };
-    }
-    return result;
   }
 }

@@ -1,0 +1,248 @@
+/**
+ * The model side of the embed service: the model's bytes and its onnxruntime sessions, kept
+ * between runs, and which execution provider (wasm or WebGPU) runs it, picked per model or timed
+ * by the probe. The service (service.ts) owns the run itself: files, cache and batches.
+ */
+import { loadModelBytes, type ModelBytes } from './model-fetch';
+import type { ModelSpec } from './models';
+import {
+  createSession,
+  configureOrt,
+  ortMessage,
+  wasmThreads,
+  type EmbedSession,
+  type Provider,
+} from './session';
+import type { ProviderChoice } from '../core/settings';
+
+export interface EmbedConfig {
+  /**
+   * Absolute URL of the app's root, against which relative model URLs (the bundled model) are
+   * resolved. The worker works it out itself in dev and in a standard build; set it when the
+   * app is served from an unusual layout.
+   */
+  baseUrl?: string;
+  /** wasm threads (only before the first model loads); default: every core when isolated */
+  wasmThreads?: number;
+}
+
+export interface ProviderProbe {
+  available: boolean;
+  /** why it is unavailable or was not chosen */
+  reason?: string;
+  /** median milliseconds per image on the probe batch */
+  msPerItem?: number;
+}
+
+/** How fast the model runs on each execution provider here, and which one is faster. */
+export interface EmbedProbe {
+  webgpu: ProviderProbe;
+  wasm: ProviderProbe & { threads: number };
+  chosen: 'webgpu' | 'wasm';
+  /** the feature dimension the model produced */
+  dim: number;
+}
+
+/** The session a run uses; `first` is the first batch's output when picking it computed it. */
+export interface ProviderPick {
+  session: EmbedSession;
+  first?: { rows: Float32Array; dim: number };
+  note?: string;
+}
+
+/** App root in dev (server root + base) and in a Vite build (worker chunks sit in assets/). */
+export function defaultBaseUrl(): string {
+  if (import.meta.env.DEV) {
+    return new URL(import.meta.env.BASE_URL, globalThis.location.origin).href;
+  }
+  return new URL('../', import.meta.url).href;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb || 1);
+}
+
+async function webgpuAvailability(): Promise<{ ok: boolean; reason?: string; software?: boolean }> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return { ok: false, reason: 'this browser has no WebGPU' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { ok: false, reason: 'no WebGPU adapter was found' };
+    const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+    const software = adapter.info?.isFallbackAdapter ?? legacy.isFallbackAdapter ?? false;
+    return { ok: true, software };
+  } catch (err) {
+    return { ok: false, reason: `WebGPU adapter request failed: ${ortMessage(err)}` };
+  }
+}
+
+export class ModelSessions {
+  private baseUrl = defaultBaseUrl();
+  private threads?: number;
+  /** the last model's bytes (one at a time: remote models are ~100 MB) */
+  private model?: { ref: Blob | string; bytes: ModelBytes };
+  private sessions = new Map<string, Promise<EmbedSession>>();
+  /** provider chosen by 'auto' per model key, with the reason */
+  private autoChoice = new Map<string, Provider>();
+
+  configure(config: EmbedConfig): void {
+    if (config.baseUrl) this.baseUrl = new URL(config.baseUrl).href;
+    if (config.wasmThreads !== undefined)
+      this.threads = Math.max(1, Math.floor(config.wasmThreads));
+  }
+
+  /** How a provider is named in progress and summaries, e.g. "wasm (2 threads)". */
+  label(p: Provider): string {
+    if (p === 'webgpu') return 'webgpu';
+    const t = wasmThreads();
+    return `wasm (${t} thread${t === 1 ? '' : 's'})`;
+  }
+
+  async bytes(
+    spec: ModelSpec,
+    onDownload?: (loaded: number, total?: number) => void,
+    signal?: AbortSignal,
+  ): Promise<ModelBytes> {
+    // Same file object or same resolved URL: the bytes (and sessions) loaded last time.
+    const ref = spec.file ?? (spec.url ? new URL(spec.url, this.baseUrl).href : spec.id);
+    if (this.model?.ref === ref) return this.model.bytes;
+    // A different model: drop the old sessions and bytes before loading the new one.
+    for (const s of this.sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
+    this.sessions.clear();
+    this.model = undefined;
+    const bytes = await loadModelBytes(spec, {
+      baseUrl: this.baseUrl,
+      signal,
+      onProgress: onDownload && ((p) => onDownload(p.loaded, p.total)),
+    });
+    this.model = { ref, bytes };
+    return bytes;
+  }
+
+  session(
+    spec: ModelSpec,
+    modelKey: string,
+    bytes: ModelBytes,
+    provider: Provider,
+  ): Promise<EmbedSession> {
+    const key = `${modelKey}|${spec.inputName ?? ''}|${spec.outputName}|${provider}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      configureOrt(this.threads);
+      s = createSession(bytes.bytes, spec, provider);
+      s.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  /** The model's part of every cache key. */
+  static key(spec: ModelSpec, bytes?: ModelBytes): string {
+    // A spec that pins its file's hash names its content already; otherwise the file's own hash
+    // keeps two different "custom" models from sharing cached rows.
+    return spec.sha256 ? spec.id : `${spec.id}#${bytes!.sha256.slice(0, 16)}`;
+  }
+
+  /**
+   * Provider for a run. 'wasm'/'webgpu' are taken as asked (an unavailable WebGPU is an error:
+   * the person chose it). 'auto' skips software WebGPU adapters (SwiftShader measured 30-90x
+   * slower than wasm), otherwise runs the first real batch (`n` images in `input`) on both and
+   * keeps the faster one, and the wasm result is used as that batch's output.
+   */
+  async choose(
+    spec: ModelSpec,
+    modelKey: string,
+    bytes: ModelBytes,
+    choice: ProviderChoice,
+    input: Float32Array,
+    n: number,
+  ): Promise<ProviderPick> {
+    if (choice === 'wasm') return { session: await this.session(spec, modelKey, bytes, 'wasm') };
+    if (choice === 'webgpu') {
+      const gpu = await webgpuAvailability();
+      if (!gpu.ok) throw new Error(`WebGPU was requested but ${gpu.reason}.`);
+      return { session: await this.session(spec, modelKey, bytes, 'webgpu') };
+    }
+    const known = this.autoChoice.get(modelKey);
+    if (known) return { session: await this.session(spec, modelKey, bytes, known) };
+    const gpu = await webgpuAvailability();
+    const wasm = await this.session(spec, modelKey, bytes, 'wasm');
+    if (!gpu.ok || gpu.software) {
+      this.autoChoice.set(modelKey, 'wasm');
+      return { session: wasm };
+    }
+    let t = performance.now();
+    const first = await wasm.run(input, n);
+    const wasmMs = performance.now() - t;
+    try {
+      const webgpu = await this.session(spec, modelKey, bytes, 'webgpu');
+      await webgpu.run(input, n); // warm-up: shader compilation
+      t = performance.now();
+      const g = await webgpu.run(input, n);
+      const gpuMs = performance.now() - t;
+      const agree = cosine(g.rows, first.rows) > 0.999;
+      const pick: Provider = agree && gpuMs < wasmMs ? 'webgpu' : 'wasm';
+      this.autoChoice.set(modelKey, pick);
+      const note = agree
+        ? undefined
+        : 'WebGPU gave different results from WebAssembly on this device, so WebAssembly is used.';
+      return { session: pick === 'webgpu' ? webgpu : wasm, first, note };
+    } catch (err) {
+      this.autoChoice.set(modelKey, 'wasm');
+      return {
+        session: wasm,
+        first,
+        note: `WebGPU could not run the model (${ortMessage(err)}); using WebAssembly.`,
+      };
+    }
+  }
+
+  /** Time the model on a synthetic batch with each provider; nothing is cached. */
+  async probe(model: ModelSpec): Promise<EmbedProbe> {
+    const bytes = await this.bytes(model);
+    const modelKey = ModelSessions.key(model, bytes);
+    // A smooth synthetic image (no decoding involved): only the model's speed is measured.
+    const n = 2;
+    const s = model.inputSize;
+    const input = new Float32Array(n * 3 * s * s);
+    for (let i = 0; i < input.length; i++) input[i] = 0.5 + 0.4 * Math.sin(i * 0.001);
+    const time = async (session: EmbedSession): Promise<{ ms: number; dim: number }> => {
+      const first = await session.run(input, n); // warm-up
+      const t = performance.now();
+      await session.run(input, n);
+      return { ms: (performance.now() - t) / n, dim: first.dim };
+    };
+    const wasm = await time(await this.session(model, modelKey, bytes, 'wasm'));
+    const result: EmbedProbe = {
+      wasm: { available: true, threads: wasmThreads(), msPerItem: wasm.ms },
+      webgpu: { available: false },
+      chosen: 'wasm',
+      dim: wasm.dim,
+    };
+    const gpu = await webgpuAvailability();
+    if (!gpu.ok) {
+      result.webgpu = { available: false, reason: gpu.reason };
+      return result;
+    }
+    try {
+      const g = await time(await this.session(model, modelKey, bytes, 'webgpu'));
+      result.webgpu = { available: true, msPerItem: g.ms };
+      if (g.ms < wasm.ms) result.chosen = 'webgpu';
+      else
+        result.webgpu.reason = gpu.software
+          ? 'software adapter: slower than wasm'
+          : 'slower than wasm here';
+    } catch (err) {
+      result.webgpu = { available: false, reason: ortMessage(err) };
+    }
+    return result;
+  }
+}

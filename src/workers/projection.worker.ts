@@ -1,0 +1,19 @@
+/**
+ * The projection worker: runs the core's projectPca (src/core/pca.ts) off the main thread (a
+ * 100k x 1792 matrix takes about a second in JS, too long for a page to stay responsive).
+ * `project(data, rows, cols)`; the result's arrays are transferred back, not copied. The core
+ * knows nothing of workers, so marking the arrays for transfer is the one thing done here.
+ * Callers type it as `Comlink.Remote<ProjectionService>`.
+ */
+import * as Comlink from 'comlink';
+import { projectPca, type Projection2D } from '../core/pca';
+
+const projection = {
+  project(data: Float32Array, rows: number, cols: number): Projection2D {
+    const result = projectPca(data, rows, cols);
+    return Comlink.transfer(result, [result.x.buffer, result.y.buffer]);
+  },
+};
+
+export type ProjectionService = typeof projection;
+Comlink.expose(projection);
