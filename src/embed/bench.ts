@@ -5,7 +5,7 @@
  * worker per configuration, because ORT fixes its wasm thread count when its first session is
  * created.
  */
-import { CHUNK_ROWS, EmbeddingCache } from './cache';
+import { CHUNK_ROWS, deleteEmbedCacheDb, EmbeddingCache } from '../store/embed-cache';
 import { bitmapToInput, decodeBitmap } from './decode';
 import { loadModelBytes } from './model-fetch';
 import type { ModelSpec } from './models';
@@ -115,7 +115,7 @@ export class EmbedBench {
     const found = await cache.lookup('m', 'chunked', hashes('a'));
     const lookup = performance.now() - t;
     cache.close();
-    indexedDB.deleteDatabase(name);
+    deleteEmbedCacheDb(name);
     if (found.size !== rows) throw new Error(`lookup found ${found.size} of ${rows}`);
     return {
       rows,

@@ -14,7 +14,7 @@
  * L2 normalisation are the pipeline's job.
  */
 import * as Comlink from 'comlink';
-import { CHUNK_ROWS, EmbeddingCache } from './cache';
+import { CHUNK_ROWS, EmbeddingCache } from '../store/embed-cache';
 import { bitmapToInput, decodeBitmap, decodeFailure } from './decode';
 import type { ModelBytes } from './model-fetch';
 import { preprocessingId, type ModelSpec } from './models';

@@ -38,20 +38,25 @@ export interface NewItem {
  * count them, in one transaction: a batch is either fully there or not at all.
  */
 export async function addItems(db: Db, dataset: DatasetRecord, batch: NewItem[]): Promise<void> {
-  await write(db, ['datasets', 'items', 'files', 'thumbs'], batch.length === 1 ? 'a file' : `a batch of ${batch.length} files`, async (w) => {
-    for (const { item, file, thumb } of batch) {
-      void w.put('items', item);
-      if (file) {
-        const f: FileRecord = { datasetId: item.datasetId, index: item.index, file };
-        void w.put('files', f);
+  await write(
+    db,
+    ['datasets', 'items', 'files', 'thumbs'],
+    batch.length === 1 ? 'a file' : `a batch of ${batch.length} files`,
+    async (w) => {
+      for (const { item, file, thumb } of batch) {
+        void w.put('items', item);
+        if (file) {
+          const f: FileRecord = { datasetId: item.datasetId, index: item.index, file };
+          void w.put('files', f);
+        }
+        if (thumb) {
+          const t: ThumbRecord = { datasetId: item.datasetId, index: item.index, blob: thumb };
+          void w.put('thumbs', t);
+        }
       }
-      if (thumb) {
-        const t: ThumbRecord = { datasetId: item.datasetId, index: item.index, blob: thumb };
-        void w.put('thumbs', t);
-      }
-    }
-    await w.put('datasets', dataset);
-  });
+      await w.put('datasets', dataset);
+    },
+  );
 }
 
 /** Mark items removed (a rescan found them gone) and update the dataset, in one transaction. */

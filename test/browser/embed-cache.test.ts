@@ -1,6 +1,6 @@
 /** The embedding cache in real IndexedDB: chunked storage, lookups across chunks, clearing. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK_ROWS, EmbeddingCache } from '../../src/embed/cache';
+import { CHUNK_ROWS, EmbeddingCache } from '../../src/store/embed-cache';
 
 const DB = `strata-embeddings-test-${Date.now()}`;
 let cache: EmbeddingCache;

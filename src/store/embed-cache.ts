@@ -1,7 +1,8 @@
 /**
- * The embedding cache: its own IndexedDB database ('strata-embeddings'), content-addressed by
- * (sha-256 of the file's bytes, model id, preprocessing id). Re-adding a folder, renaming files
- * or reloading mid-run only embeds what is missing.
+ * The embedding cache, used by the embed service inside its worker: its own IndexedDB database
+ * ('strata-embeddings'), content-addressed by (sha-256 of the file's bytes, model id,
+ * preprocessing id). Re-adding a folder, renaming files or reloading mid-run only embeds what is
+ * missing.
  *
  * Rows are stored in chunks (one record holds up to CHUNK_ROWS rows as one Float32Array) so
  * 100k items are ~1.6k records instead of 100k small ones or one giant one; a small `rows` index
@@ -167,4 +168,9 @@ export class EmbeddingCache {
   close(): void {
     this.db.close();
   }
+}
+
+/** Deletes a cache database (the benchmark's scratch caches). */
+export function deleteEmbedCacheDb(name: string): void {
+  indexedDB.deleteDatabase(name);
 }
