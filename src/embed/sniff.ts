@@ -6,7 +6,104 @@
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif';
 
 export type Sniffed =
-  { ok: true; format: ImageFormat; mime: string } | { ok: false; reason: string };
+  | {
+      ok: true;
+      format: ImageFormat;
+      mime: string;
+      /** pixel size from the header, when the format's header gives it (not AVIF) */
+      width?: number;
+      height?: number;
+    }
+  | { ok: false; reason: string };
+
+/**
+ * Largest image Strata decodes: 100 megapixels. Decoding takes 4 bytes a pixel (400 MB here)
+ * before the image is scaled down to the model's 224 px; a 20990 x 29700 scan (623 MP, 2.5 GB
+ * decoded) failed to decode in Chromium, and a limit checked on the header refuses such files
+ * with their size before any memory is spent, instead of a vague decoding failure.
+ */
+export const MAX_IMAGE_PIXELS = 100_000_000;
+
+const u16be = (b: Uint8Array, i: number): number => (b[i] << 8) | b[i + 1];
+const u16le = (b: Uint8Array, i: number): number => b[i] | (b[i + 1] << 8);
+const u24le = (b: Uint8Array, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+const u32be = (b: Uint8Array, i: number): number =>
+  ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+const i32le = (b: Uint8Array, i: number): number =>
+  b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+
+/** Width and height read from the format's header (no decoding), or null when it does not say. */
+export function headerSize(
+  b: Uint8Array,
+  format: ImageFormat,
+): { width: number; height: number } | null {
+  switch (format) {
+    case 'png':
+      // Signature (8), IHDR length (4) and type (4), then width and height, big-endian.
+      return b.length >= 24 ? { width: u32be(b, 16), height: u32be(b, 20) } : null;
+    case 'gif':
+      return b.length >= 10 ? { width: u16le(b, 6), height: u16le(b, 8) } : null;
+    case 'bmp':
+      // BITMAPINFOHEADER: a negative height means rows are stored top-down.
+      return b.length >= 26
+        ? { width: Math.abs(i32le(b, 18)), height: Math.abs(i32le(b, 22)) }
+        : null;
+    case 'webp': {
+      const chunk = ascii(b, 12, 16);
+      if (chunk === 'VP8X' && b.length >= 30) {
+        return { width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
+      }
+      if (chunk === 'VP8 ' && b.length >= 30) {
+        return { width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
+      }
+      if (chunk === 'VP8L' && b.length >= 25) {
+        const bits = (b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24)) >>> 0;
+        return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+      }
+      return null;
+    }
+    case 'jpeg': {
+      // Walk the marker segments to the first start-of-frame (SOF0-SOF15 but DHT, JPG, DAC).
+      let i = 2;
+      while (i + 9 < b.length) {
+        if (b[i] !== 0xff) return null;
+        const marker = b[i + 1];
+        if (marker === 0xff) {
+          i++;
+          continue;
+        }
+        if (
+          marker >= 0xc0 &&
+          marker <= 0xcf &&
+          marker !== 0xc4 &&
+          marker !== 0xc8 &&
+          marker !== 0xcc
+        ) {
+          return { width: u16be(b, i + 7), height: u16be(b, i + 5) };
+        }
+        if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+          i += 2;
+          continue;
+        }
+        i += 2 + u16be(b, i + 2);
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The reason an image of this size is refused, or null when it is within the limit. */
+export function tooLarge(size: { width: number; height: number } | null): string | null {
+  if (!size) return null;
+  const pixels = size.width * size.height;
+  if (pixels <= MAX_IMAGE_PIXELS) return null;
+  return (
+    `image too large: ${size.width} x ${size.height} pixels (${Math.round(pixels / 1e6)} megapixels); ` +
+    `Strata decodes images up to ${MAX_IMAGE_PIXELS / 1e6} megapixels (scale it down first)`
+  );
+}
 
 const MIME: Record<ImageFormat, string> = {
   jpeg: 'image/jpeg',
@@ -125,5 +222,8 @@ export function sniffImage(bytes: Uint8Array): Sniffed {
       };
     }
   }
-  return { ok: true, format, mime: MIME[format] };
+  const size = headerSize(b, format);
+  const refused = tooLarge(size);
+  if (refused) return { ok: false, reason: refused };
+  return { ok: true, format, mime: MIME[format], ...(size ?? {}) };
 }

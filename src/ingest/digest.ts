@@ -4,6 +4,8 @@
  * there), so decoding never blocks the page.
  */
 
+import { sniffImage } from '../embed/sniff';
+
 /** Longest side of a stored thumbnail in pixels: crisp in the UI's 96 px grid cells. */
 export const THUMB_SIZE = 96;
 /**
@@ -58,6 +60,11 @@ async function thumbnail(blob: Blob): Promise<{ thumb: Blob; width: number; heig
 export async function digestFile(file: Blob): Promise<Digest> {
   const bytes = await file.arrayBuffer();
   const hash = await sha256(bytes);
+  // An image over the pixel limit is refused from its header, before decoding costs memory.
+  const sniffed = sniffImage(new Uint8Array(bytes));
+  if (!sniffed.ok && sniffed.reason.startsWith('image too large')) {
+    return { hash, error: sniffed.reason };
+  }
   try {
     return { hash, ...(await thumbnail(new Blob([bytes], { type: file.type }))) };
   } catch {
