@@ -3,7 +3,7 @@
  * (a uniform layout, see uniforms.ts) and its group-0 bindings by name, compiled against an
  * explicit bind group layout built from those bindings. Bind groups are then made from buffers
  * by binding name, so neither the uniform nor the bindings depend on counting positions; the
- * unit test test/unit/gpu-uniform-layout.test.ts holds both lists against every WGSL file.
+ * unit test test/unit/gpu/shader-layout.test.ts holds both lists against every WGSL file.
  */
 import { computePipeline, withErrorScopes } from './pipelines.ts';
 import type { UniformLayout } from './uniforms.ts';

@@ -93,10 +93,15 @@ export class GpuRunContext {
     if (cached) return cached;
     this.checkBinding(x.rows * 4, `a matrix of ${x.rows} rows`);
     const scope = this.scope();
-    const rows = scope.own(uploadRows(this.device, x, this.maxChunkBytes, 'rows'));
-    const xnorm = scope.storage(x.rows * 4, 'xnorm');
-    submitDispatches(this.device, 'row norms', this.kernels.norms.rows(scope, rows, xnorm));
-    return this.cache.add({ data: x.data, rows, xnorm, scope });
+    try {
+      const rows = scope.own(uploadRows(this.device, x, this.maxChunkBytes, 'rows'));
+      const xnorm = scope.storage(x.rows * 4, 'xnorm');
+      submitDispatches(this.device, 'row norms', this.kernels.norms.rows(scope, rows, xnorm));
+      return this.cache.add({ data: x.data, rows, xnorm, scope });
+    } catch (err) {
+      scope.destroy();
+      throw err;
+    }
   }
 
   /** Destroys every cached upload. */

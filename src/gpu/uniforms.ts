@@ -1,10 +1,10 @@
 /**
  * Typed uniform buffers. Every WGSL kernel reads its scalar parameters from a `struct Params`
- * uniform; each pass declares that struct here once, as a field list (name + type, in WGSL
- * order), and writes the buffer by field name. Offsets and size follow WGSL's layout rules, and
- * test/unit/gpu-uniform-layout.test.ts parses every shader's `struct Params` and holds it against
- * the pass's list, so a field added, dropped, renamed or reordered on either side fails a test
- * instead of shifting every later value by one slot.
+ * uniform; each pass (src/gpu/passes/) declares that struct once, as a field list (name + type,
+ * in WGSL order), and writes the buffer by field name. Offsets and size follow WGSL's layout
+ * rules, and test/unit/gpu/shader-layout.test.ts parses every shader's `struct Params` and holds
+ * it against the pass's list, so a field added, dropped, renamed or reordered on either side
+ * fails a test instead of shifting every later value by one slot.
  */
 import { COPY_DST, UNIFORM } from './buffers.ts';
 
