@@ -22,7 +22,7 @@ struct Params {
 }
 
 // Threads per workgroup and dimensions per tile (in vec4) are set at pipeline creation; the
-// measured choice is documented next to the constants in src/gpu/kernels.ts.
+// measured choice is documented next to the constants in src/gpu/tuning.ts.
 override WG: u32 = 64u;
 override TD4: u32 = 16u;
 // Centroids per tile: fixed by the four mat4x4 accumulators below.

@@ -24,7 +24,7 @@ struct Params {
 
 // 64 rows per workgroup. On SwiftShader every barrier costs a switch of all invocations: with
 // 256 threads and four separate reductions one dispatch over 2000 rows took 14-45 ms; see
-// src/gpu/kernels.ts for the measurement of this layout.
+// src/gpu/tuning.ts for the measurement of this layout.
 const WG: u32 = 64u;
 const NC: u32 = 16u;
 // 16 vec4 dims per tile: 16 candidates x 64 dims x 4 bytes = 4 KiB of workgroup memory.

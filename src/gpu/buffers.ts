@@ -115,19 +115,34 @@ export function storageBuffer(
   return buffer;
 }
 
-/** A uniform buffer holding u32 values (WGSL structs of u32 fields). */
-export function uniformU32(device: GPUDevice, values: readonly number[], label: string): GPUBuffer {
-  const size = Math.max(16, Math.ceil((values.length * 4) / 16) * 16);
-  const buffer = device.createBuffer({
-    label,
-    size,
-    usage: UNIFORM | COPY_DST,
-    mappedAtCreation: true,
-  });
-  const u = new Uint32Array(buffer.getMappedRange());
-  for (let i = 0; i < values.length; i++) u[i] = values[i] >>> 0;
-  buffer.unmap();
-  return buffer;
+/** A buffer the CPU maps to read what the GPU copied into it. */
+export function stagingBuffer(device: GPUDevice, bytes: number, label: string): GPUBuffer {
+  return device.createBuffer({ label, size: Math.max(16, bytes), usage: MAP_READ | COPY_DST });
+}
+
+/** The rows of m, each padded to d4 vec4s (m's own data when no padding is needed). */
+export function paddedRows(m: Matrix, d4: number): Float32Array {
+  const stride = d4 * 4;
+  if (stride === m.cols) return m.data;
+  const out = new Float32Array(m.rows * stride);
+  for (let i = 0; i < m.rows; i++) {
+    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), i * stride);
+  }
+  return out;
+}
+
+/** The first `rows` rows of padded `buf` (d4 vec4s each), cut back to `cols` values. */
+export function unpaddedRows(
+  buf: Float32Array,
+  rows: number,
+  cols: number,
+  d4: number,
+): Float32Array {
+  const stride = d4 * 4;
+  if (stride === cols) return buf.slice(0, rows * cols);
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) out.set(buf.subarray(i * stride, i * stride + cols), i * cols);
+  return out;
 }
 
 /** Copies `bytes` from `src` at `offset` to the CPU. */
@@ -143,12 +158,16 @@ export async function readBack(
     size,
     usage: MAP_READ | COPY_DST,
   });
-  const enc = device.createCommandEncoder({ label: 'readback' });
-  enc.copyBufferToBuffer(src, offset, staging, 0, size);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = staging.getMappedRange().slice(0, bytes);
-  staging.unmap();
-  staging.destroy();
-  return out;
+  // Destroyed on every path: a map that fails on a dying device must not leave it behind.
+  try {
+    const enc = device.createCommandEncoder({ label: 'readback' });
+    enc.copyBufferToBuffer(src, offset, staging, 0, size);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    return out;
+  } finally {
+    staging.destroy();
+  }
 }

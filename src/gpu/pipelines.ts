@@ -48,13 +48,17 @@ export async function withErrorScopes<T>(
   return result!;
 }
 
-/** Compiles a compute pipeline; throws with the shader compiler's messages on failure. */
+/**
+ * Compiles a compute pipeline; throws with the shader compiler's messages on failure. `layout`
+ * defaults to 'auto' (the passes give theirs explicitly, see kernel.ts).
+ */
 export async function computePipeline(
   device: GPUDevice,
   label: string,
   code: string,
   entryPoint: string,
   constants: Record<string, number>,
+  layout: GPUPipelineLayout | 'auto' = 'auto',
 ): Promise<GPUComputePipeline> {
   return withErrorScopes(device, `compiling ${label}`, async () => {
     const module = device.createShaderModule({ label, code });
@@ -67,30 +71,13 @@ export async function computePipeline(
     try {
       return await device.createComputePipelineAsync({
         label,
-        layout: 'auto',
+        layout,
         compute: { module, entryPoint, constants },
       });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       throw new GpuValidationError(`WebGPU rejected pipeline ${label}: ${msg}`);
     }
-  });
-}
-
-/** A bind group over group 0 of `pipeline` from (binding -> buffer) pairs. */
-export function bindGroup(
-  device: GPUDevice,
-  pipeline: GPUComputePipeline,
-  buffers: Record<number, GPUBuffer>,
-  label: string,
-): GPUBindGroup {
-  return device.createBindGroup({
-    label,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: Object.entries(buffers).map(([b, buffer]) => ({
-      binding: Number(b),
-      resource: { buffer },
-    })),
   });
 }
 
