@@ -8,7 +8,7 @@
  * Backend choice for 'auto':
  *  - no WebGPU, no adapter, or a device that cannot be had -> CPU (the reason says which);
  *  - a software fallback adapter (SwiftShader) -> CPU: on this project's 2-core machine every
- *    WGSL kernel on SwiftShader measured slower than the CPU kernels (see kernels.ts);
+ *    WGSL kernel on SwiftShader measured slower than the CPU kernels (see src/gpu/tuning.ts);
  *  - otherwise a short probe (one assignment pass of PROBE_N x PROBE_D onto PROBE_K centroids on
  *    each backend, after a warm-up) -> the faster one.
  * The person can force either; forcing 'webgpu' where there is none runs on the CPU with a notice.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sniffImage } from '../../src/embed/sniff.ts';
+import { headerSize, MAX_IMAGE_PIXELS, sniffImage } from '../../src/embed/sniff.ts';
 
 const IMAGES = join(import.meta.dirname, '../fixtures/images');
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(IMAGES, name)));
@@ -41,5 +41,39 @@ describe('sniffImage', () => {
     expect(sniffImage(heic)).toMatchObject({ ok: false, reason: expect.stringMatching(/HEIC/) });
     const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"></svg>');
     expect(sniffImage(svg)).toMatchObject({ ok: false, reason: expect.stringMatching(/SVG/) });
+  });
+});
+
+describe('image size from the header', () => {
+  it('reads every fixture format without decoding', () => {
+    const sizes: Record<string, [number, number]> = {
+      'dog.png': [64, 64],
+      'apple.jpg': [64, 64],
+      'cat-upright.jpg': [96, 64],
+      'cat-exif-rotated.jpg': [96, 64],
+      'car.webp': [64, 64],
+      'house.bmp': [64, 64],
+      'tree.gif': [64, 64],
+    };
+    for (const [name, [width, height]] of Object.entries(sizes)) {
+      expect(sniffImage(read(name)), name).toMatchObject({ ok: true, width, height });
+    }
+  });
+
+  it('refuses an image over the pixel limit, naming its size and the limit', () => {
+    // A valid PNG header for 20990 x 29700 (a large scan), then the IEND chunk.
+    const png = new Uint8Array(64);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+    png.set(new TextEncoder().encode('IHDR'), 12);
+    new DataView(png.buffer).setUint32(16, 20990);
+    new DataView(png.buffer).setUint32(20, 29700);
+    png.set(new TextEncoder().encode('IEND'), 56);
+    const s = sniffImage(png);
+    expect(s.ok).toBe(false);
+    expect(!s.ok && s.reason).toBe(
+      `image too large: 20990 x 29700 pixels (623 megapixels); Strata decodes images up to ` +
+        `${MAX_IMAGE_PIXELS / 1e6} megapixels (scale it down first)`,
+    );
+    expect(headerSize(png, 'png')).toEqual({ width: 20990, height: 29700 });
   });
 });
