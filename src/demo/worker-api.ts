@@ -3,10 +3,11 @@
  * (src/ui/demo) calls it through `Comlink.wrap<DemoWorkerApi>` and passes callbacks through
  * `Comlink.proxy`. The worker only runs src/demo/toys.ts off the main thread.
  */
+import type { BackendChoice } from '../core/settings';
 import type { Fig3Result, Fig3Variant, RingsResult } from './toys';
 
 /** Which k-means backend the demo uses: auto = WebGPU on a real GPU, else the CPU. */
-export type DemoBackendChoice = 'auto' | 'cpu' | 'webgpu';
+export type DemoBackendChoice = BackendChoice;
 
 export interface DemoProgress {
   /** 0..1 over the whole run */

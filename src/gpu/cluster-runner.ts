@@ -19,6 +19,7 @@ import { CancelledError, InputError } from '../core/errors.ts';
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import type { HierarchyConfig, HierarchyResume, Level } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
+import { probeThroughput } from '../core/kmeans-throughput.ts';
 import { assertFinite } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import type { CpuKernel, KMeansBackend, Matrix } from '../core/types.ts';
@@ -141,7 +142,14 @@ export class ClusterRunner implements ClusterWorkerApi {
         cpuKernel,
       };
     }
-    const cpuFlopsPerSecond = await time(cpu.backend);
+    // The CPU side through the core's probe (the command line's too), on the same rows.
+    const cpuFlopsPerSecond = (
+      await probeThroughput(cpu.backend.kernel, x, {
+        assign: { rows: PROBE_N, k: PROBE_K },
+        init: null,
+        minMillis: 0,
+      })
+    ).assign;
     const g = (v: number) => `${(v / 1e9).toFixed(1)} GFLOP/s`;
     const faster = gpuFlopsPerSecond > cpuFlopsPerSecond;
     return {

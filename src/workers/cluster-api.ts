@@ -17,8 +17,9 @@ import type {
   Level,
   Matrix,
 } from '../core/index.ts';
+import type { BackendChoice } from '../core/settings.ts';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+export type { BackendChoice };
 
 /** Which backend `auto` picks on this device, and why (shown to the person, who may override). */
 export interface ProbeResult {

@@ -7,9 +7,10 @@
  * particular order: cached items first within each window, then computed batches. Raw model
  * outputs: centring and L2 normalisation are the pipeline's job.
  */
+import type { ProviderChoice } from '../core/settings';
 import type { ModelSpec } from '../embed/models';
 
-export type ProviderChoice = 'auto' | 'webgpu' | 'wasm';
+export type { ProviderChoice };
 
 export interface EmbedItem {
   /** caller's id for the item, echoed back in rows and skips */
