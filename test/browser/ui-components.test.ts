@@ -277,7 +277,7 @@ describe('SettingsPanel', () => {
     expect(LEVEL_SHRINK_RULE).toContain(`${LEVEL_SHRINK}x`);
     const levels = el.querySelector<HTMLInputElement>('#s-levels')!;
     levels.value = '3';
-    levels.dispatchEvent(new Event('change'));
+    levels.dispatchEvent(new Event('change', { bubbles: true }));
     const next = resizeLevels(settings.k, settings.r, 3, 10_000);
     expect(changes).toEqual([
       ['k', next.k],
