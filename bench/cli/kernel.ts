@@ -4,7 +4,7 @@
  * (the latter is steadier when other work shares the machine; it means little for a kernel that
  * computes on worker threads). Run: npx tsx bench/cli/kernel.ts [js|wasm]
  */
-import { loadKernel } from '../../src/cli/kernels.ts';
+import { loadKernel } from '../../src/cli/kernel-choice.ts';
 import { createMatrix } from '../../src/core/matrix.ts';
 import { Rng } from '../../src/core/rng.ts';
 

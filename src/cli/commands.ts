@@ -5,7 +5,8 @@
 import type { CliCommand } from './command.ts';
 import { curateCommand } from './curate.ts';
 import { toyCommand } from './toy.ts';
-import { exportJobCommand, importCommand } from '../interop/cli.ts';
+import { exportJobCommand } from './export-job.ts';
+import { importCommand } from './import.ts';
 
 export const commands: readonly CliCommand[] = [
   curateCommand,

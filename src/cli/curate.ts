@@ -6,18 +6,18 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_BUDGET_SECONDS,
+  DEFAULT_ITERS,
   DEFAULT_RESAMPLING_STEPS,
   DEFAULT_SEED,
-  LEVEL_SHRINK,
-  estimateSeconds,
-  suggestHierarchy,
+  DEFAULT_STRATEGY,
 } from '../core/defaults.ts';
-import { hierarchicalKMeans, type HierarchyConfig } from '../core/hierarchy.ts';
+import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
-import { assertFinite, centerRows, createMatrix, l2NormalizeRows } from '../core/matrix.ts';
+import { probeThroughput } from '../core/kmeans-throughput.ts';
+import { assertFinite, centerRows, l2NormalizeRows } from '../core/matrix.ts';
 import { clusterSizeStats } from '../core/metrics.ts';
+import { DEFAULT_LEAF_STRATEGY, resolvePlan } from '../core/plan.ts';
 import { allocationTree, sampleHierarchy } from '../core/sampling.ts';
-import type { CpuKernel, Matrix } from '../core/types.ts';
 import {
   UsageError,
   choiceFlag,
@@ -28,55 +28,21 @@ import {
   type CliCommand,
 } from './command.ts';
 import { packageVersion, readEmbeddings, toInt64, writeArray } from './files.ts';
-import { HIERARCHY_FLAGS, LEAVES, readHierarchyFlags } from './hierarchy-flags.ts';
-import { DEFAULT_KERNEL, kernelFlag, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
+import {
+  HIERARCHY_FLAGS,
+  LEAVES,
+  flagLevels,
+  planSettingsOf,
+  readHierarchyFlags,
+} from './hierarchy-flags.ts';
+import {
+  DEFAULT_KERNEL,
+  kernelFlag,
+  kernelNames,
+  loadKernel,
+  releaseKernel,
+} from './kernel-choice.ts';
 import { Progress, formatSeconds } from './progress.ts';
-
-/**
- * Throughput probes on the input's own rows: assignment of up to 2048 rows to 256 centroids (the
- * Lloyd pass) and distances of up to 65536 rows to 8 candidates (the k-means++ call, which kernels
- * run at a different rate: JS 2.8 vs 4.6 GFLOP/s of CPU time, the wasm kernel 1.8 vs 8.7 wall
- * here). The k-means++ probe needs many rows: the wasm kernel scored 8192 x 384 rows at 8.4
- * GFLOP/s but 32768 or 100000 rows at 2-3.5, the regime a real level 1 is in. Each probe is
- * repeated until 250 ms have passed so timer noise stays small; about 1 s in all.
- */
-async function probeFlops(kernel: CpuKernel, x: Matrix): Promise<{ assign: number; init: number }> {
-  const d = x.cols;
-  const rowsOf = (rows: number): Matrix => createMatrix(rows, d, x.data.subarray(0, rows * d));
-  const spread = (k: number): Matrix => {
-    const cent = new Float32Array(k * d);
-    for (let j = 0; j < k; j++) {
-      const i = Math.floor((j * x.rows) / k);
-      cent.set(x.data.subarray(i * d, i * d + d), j * d);
-    }
-    return createMatrix(k, d, cent);
-  };
-  const timed = async (f: () => void | Promise<void>, flops: number): Promise<number> => {
-    await f(); // warm-up: lets the JIT compile the hot loop before timing
-    let calls = 0;
-    const t0 = performance.now();
-    let elapsed = 0;
-    while (elapsed < 250 || calls === 0) {
-      await f();
-      calls++;
-      elapsed = performance.now() - t0;
-    }
-    return (flops * calls) / (elapsed / 1000);
-  };
-  const ra = Math.min(x.rows, 2048);
-  const ka = Math.min(256, x.rows);
-  const xa = rowsOf(ra);
-  const ca = spread(ka);
-  const out = { labels: new Int32Array(ra), dist2: new Float32Array(ra) };
-  const assign = await timed(() => kernel.assign(xa, ca, out), 2 * ra * ka * d);
-  const ri = Math.min(x.rows, 65536);
-  const ki = Math.min(8, x.rows);
-  const xi = rowsOf(ri);
-  const ci = spread(ki);
-  const dist = new Float32Array(ri * ki);
-  const init = await timed(() => kernel.distancesTo(xi, ci, dist), 2 * ri * ki * d);
-  return { assign, init };
-}
 
 /** Quotes a word for a POSIX shell when it needs it. */
 function shellWord(s: string): string {
@@ -105,9 +71,9 @@ Options (defaults are picked from the data size and a time budget; see run.json 
                          value applies to every level); default: 1 at level 1, about half
                          the average cluster size above
   --resample m           resampling steps per level (default ${DEFAULT_RESAMPLING_STEPS})
-  --strategy S           resampling: closest | random (default closest)
-  --leaf S               pick inside level-1 clusters: random | closest | furthest (default random)
-  --iters n              Lloyd rounds per k-means run (default 50, fewer if the budget needs)
+  --strategy S           resampling: closest | random (default ${DEFAULT_STRATEGY})
+  --leaf S               pick inside level-1 clusters: random | closest | furthest (default ${DEFAULT_LEAF_STRATEGY})
+  --iters n              Lloyd rounds per k-means run (default ${DEFAULT_ITERS}, fewer if the budget needs)
   --multiplier M         allow up to M copies of a row when clusters are small (default 1)
   --seed S               seed of every random draw (default ${DEFAULT_SEED})
   --normalize            L2-normalise rows first (cosine geometry)
@@ -137,23 +103,12 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       throw new UsageError(`--target must be a positive integer, got '${String(f.target)}'`);
     }
     const hf = readHierarchyFlags(f);
-    const levelsFlag = hf.levels;
-    const clustersFlag = hf.clusters;
     const sampleFlag = hf.sampleSize;
-    const resample = hf.resample ?? DEFAULT_RESAMPLING_STEPS;
-    const strategy = hf.strategy ?? 'closest';
-    const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? 'random';
-    const itersFlag = hf.iters;
+    const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? DEFAULT_LEAF_STRATEGY;
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
-    const seed = hf.seed ?? DEFAULT_SEED;
     const budget = numberFlag('budget', f.budget) ?? DEFAULT_BUDGET_SECONDS;
     const kernelName = choiceFlag('kernel', f.kernel, kernelNames()) ?? DEFAULT_KERNEL;
-    if (clustersFlag && levelsFlag !== undefined && clustersFlag.length !== levelsFlag) {
-      throw new UsageError(
-        `--levels ${levelsFlag} disagrees with --clusters (${clustersFlag.length} values)`,
-      );
-    }
-    const nLevels = clustersFlag?.length ?? levelsFlag;
+    const nLevels = flagLevels(hf);
     if (
       sampleFlag &&
       nLevels !== undefined &&
@@ -189,50 +144,28 @@ Options (defaults are picked from the data size and a time budget; see run.json 
 
     const kernel = await loadKernel(kernelName);
     const backend = new CpuBackend(kernel);
-    const flops = await probeFlops(kernel, x).catch((e: unknown) => {
+    const flops = await probeThroughput(kernel, x).catch((e: unknown) => {
       releaseKernel(kernel);
       throw e;
     });
     lap('probe');
 
-    // Resolve the plan: automatic defaults first, then every explicit flag on top.
-    const auto = suggestHierarchy(n, d, {
-      flopsPerSecond: flops.assign,
-      initFlopsPerSecond: flops.init,
+    // The plan: every explicit flag kept, the rest picked to fit the budget at the probed rates.
+    const plan = resolvePlan({
+      n,
+      d,
+      settings: planSettingsOf(hf, { target, leafStrategy: leaf }),
       budgetSeconds: budget,
-      target,
+      throughput: flops,
     });
-    let ks: number[];
-    if (clustersFlag) ks = clustersFlag;
-    else if (levelsFlag !== undefined) {
-      const k1 = auto.config.levels[0].k;
-      ks = Array.from({ length: levelsFlag }, (_, t) =>
-        Math.max(1, Math.floor(k1 / LEVEL_SHRINK ** t)),
-      );
-    } else ks = auto.config.levels.map((l) => l.k);
-    const autoShape = !clustersFlag && levelsFlag === undefined;
-    let rs: number[];
-    if (sampleFlag)
-      rs = ks.map((_, t) => (sampleFlag.length === 1 ? sampleFlag[0] : sampleFlag[t]));
-    else if (autoShape) rs = auto.config.levels.map((l) => l.sampleSize);
-    else {
-      let rows = n;
-      rs = ks.map((k, t) => {
-        const r = t === 0 ? 1 : Math.max(1, Math.round(rows / Math.min(k, rows) / 2));
-        rows = Math.min(k, rows);
-        return r;
-      });
-    }
-    const config: HierarchyConfig = {
-      levels: ks.map((k, t) => ({ k, sampleSize: rs[t] })),
-      resamplingSteps: resample,
-      strategy,
-      nIters: itersFlag ?? auto.config.nIters,
-      seed,
-    };
-    const estimate = estimateSeconds(n, d, config, flops.assign, flops.init);
+    const { config, automatic: auto, estimatedSeconds: estimate } = plan;
+    const ks = config.levels.map((l) => l.k);
+    const rs = config.levels.map((l) => l.sampleSize);
+    const resample = config.resamplingSteps;
+    const strategy = config.strategy;
+    const seed = config.seed;
     // Why the automatic plan looks as it does (its first line restates the inputs).
-    if (autoShape)
+    if (plan.autoShape)
       for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
     io.err(
       `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
@@ -264,7 +197,11 @@ Options (defaults are picked from the data size and a time budget; see run.json 
     progress.done();
     lap('cluster');
 
-    const selection = sampleHierarchy(h, target, { leafStrategy: leaf, multiplier, seed });
+    const selection = sampleHierarchy(h, target, {
+      leafStrategy: plan.leafStrategy,
+      multiplier,
+      seed,
+    });
     const tree = allocationTree(h, target, { multiplier, seed });
     lap('sample');
 

@@ -1,11 +1,12 @@
 /**
  * The hierarchy flags that `strata curate` and `strata export-job` share: one spec for
- * parseFlags and one reader that checks their values, so both commands accept and reject the
- * same things with the same messages.
+ * parseFlags, one reader that checks their values, so both commands accept and reject the
+ * same things with the same messages, and their translation into the plan resolver's settings
+ * (src/core/plan.ts), so both resolve them like the app does.
  */
-import type { ResampleStrategy } from '../core/hierarchy.ts';
-import type { LeafStrategy } from '../core/sampling.ts';
-import { choiceFlag, intFlag, intListFlag, type FlagOptions } from './command.ts';
+import type { PlanSettings } from '../core/plan.ts';
+import type { LeafStrategy, ResampleStrategy } from '../core/settings.ts';
+import { UsageError, choiceFlag, intFlag, intListFlag, type FlagOptions } from './command.ts';
 
 export const STRATEGIES: readonly ResampleStrategy[] = ['closest', 'random'];
 export const LEAVES: readonly LeafStrategy[] = ['random', 'closest', 'furthest'];
@@ -46,5 +47,32 @@ export function readHierarchyFlags(
     strategy: choiceFlag('strategy', f.strategy, STRATEGIES),
     iters: intFlag('iters', f.iters, 0, 10000),
     seed: intFlag('seed', f.seed, 0),
+  };
+}
+
+/** --levels and --clusters must agree when both are given; the number of levels if known. */
+export function flagLevels(hf: HierarchyFlags): number | undefined {
+  if (hf.clusters && hf.levels !== undefined && hf.clusters.length !== hf.levels) {
+    throw new UsageError(
+      `--levels ${hf.levels} disagrees with --clusters (${hf.clusters.length} values)`,
+    );
+  }
+  return hf.clusters?.length ?? hf.levels;
+}
+
+/** The flags as the plan resolver's explicit settings (absent flags stay absent). */
+export function planSettingsOf(
+  hf: HierarchyFlags,
+  more: Pick<PlanSettings, 'target' | 'leafStrategy'> = {},
+): PlanSettings {
+  return {
+    k: hf.clusters,
+    levels: hf.levels,
+    r: hf.sampleSize,
+    resamplingSteps: hf.resample,
+    resampleStrategy: hf.strategy,
+    iterations: hf.iters,
+    seed: hf.seed,
+    ...more,
   };
 }

@@ -2,7 +2,7 @@
 import { CpuBackend } from '../core/kmeans.ts';
 import { runToyExperiment, type ToyResult } from '../core/toy.ts';
 import { choiceFlag, intFlag, parseFlags, type CliCommand } from './command.ts';
-import { DEFAULT_KERNEL, kernelNames, loadKernel, releaseKernel } from './kernels.ts';
+import { DEFAULT_KERNEL, kernelNames, loadKernel, releaseKernel } from './kernel-choice.ts';
 import { Progress } from './progress.ts';
 
 /** Row labels and the paper's notebook values (algorithm.md section 4). */

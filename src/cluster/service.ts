@@ -26,6 +26,7 @@ import type {
   Level,
 } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
+import { FULL_PROBE, probeThroughput, type KMeansThroughput } from '../core/kmeans-throughput.ts';
 import { assertFinite } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import type { BackendChoice } from '../core/settings.ts';
@@ -44,6 +45,11 @@ export interface BackendProbe {
   /** measured by the short probe (2*N*K*D / seconds), when it ran */
   readonly gpuFlopsPerSecond?: number;
   readonly cpuFlopsPerSecond?: number;
+  /**
+   * the CPU kernel's assignment and k-means++ rates from the core's full probe (the command
+   * line's), measured whatever backend is picked: the plan resolver's throughput input
+   */
+  readonly cpuThroughput?: KMeansThroughput;
   /** the CPU kernel the CPU backend uses, e.g. "wasm-relaxed-x2" or "js" */
   readonly cpuKernel: string;
 }
@@ -133,6 +139,21 @@ export class ClusterRunner {
   }
 
   private async runProbe(): Promise<BackendProbe> {
+    const probe = await this.probeBackends();
+    const cpu = await this.cpuBackend();
+    // The core's full probe, as the command line runs it, on random rows of the probe's width.
+    const rng = new Rng(0x7a7e);
+    const rows = FULL_PROBE.init?.rows ?? FULL_PROBE.assign.rows;
+    const x: Matrix = {
+      data: Float32Array.from({ length: rows * PROBE_D }, () => rng.normal()),
+      rows,
+      cols: PROBE_D,
+    };
+    const cpuThroughput = await probeThroughput(cpu.backend.kernel, x).catch(() => undefined);
+    return cpuThroughput ? { ...probe, cpuThroughput } : probe;
+  }
+
+  private async probeBackends(): Promise<BackendProbe> {
     const cpu = await this.cpuBackend();
     const cpuKernel = cpu.backend.kernel.name;
     const got = await acquireGpu();
@@ -185,7 +206,14 @@ export class ClusterRunner {
         cpuKernel,
       };
     }
-    const cpuFlopsPerSecond = await time(cpu.backend);
+    // The CPU side through the core's probe (the command line's too), on the same rows.
+    const cpuFlopsPerSecond = (
+      await probeThroughput(cpu.backend.kernel, x, {
+        assign: { rows: PROBE_N, k: PROBE_K },
+        init: null,
+        minMillis: 0,
+      })
+    ).assign;
     const g = (v: number) => `${(v / 1e9).toFixed(1)} GFLOP/s`;
     const faster = gpuFlopsPerSecond > cpuFlopsPerSecond;
     return {

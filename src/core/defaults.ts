@@ -22,7 +22,7 @@
  *     k1 = min(ideal, 100) at 10 rounds is over budget, that plan is returned with its (larger)
  *     estimate, and the rationale says so.
  */
-import type { HierarchyConfig, LevelConfig } from './hierarchy.ts';
+import type { HierarchyConfig, LevelConfig, ResampleStrategy } from './hierarchy.ts';
 import { kmeansPlusPlusTrials } from './kmeans.ts';
 
 /** Default time budget: "about 2 minutes on this device". */
@@ -39,6 +39,8 @@ export const MIN_ITERS = 10;
 /** Resampling steps m of the reference. */
 export const DEFAULT_RESAMPLING_STEPS = 10;
 export const DEFAULT_SEED = 0;
+/** Which members a resampling step keeps (the reference's default). */
+export const DEFAULT_STRATEGY: ResampleStrategy = 'closest';
 /** Rows per level-1 cluster in the ideal shape. */
 export const LEVEL1_CLUSTER_SIZE = 10;
 /** k shrinks by this factor per level (inside the 5-20x range). */
@@ -135,6 +137,33 @@ function roundK(k: number): number {
   return Math.floor(k / p) * p;
 }
 
+/**
+ * k for `count` levels from k1, each LEVEL_SHRINK times smaller than the one below (at least 1):
+ * the shape of rule 1 when the number of levels is given instead of found.
+ */
+export function shrinkingLevels(k1: number, count: number): number[] {
+  return Array.from({ length: count }, (_, t) => Math.max(1, Math.floor(k1 / LEVEL_SHRINK ** t)));
+}
+
+/**
+ * r per level by rule 2 for clusters `ks` over n rows: round(average cluster size / 2), at least
+ * 1; 1 at level 1 unless `resampleLevel1`. A k above the rows it clusters counts as that many
+ * rows (the hierarchy caps it the same way).
+ */
+export function defaultSampleSizes(
+  n: number,
+  ks: readonly number[],
+  resampleLevel1: boolean,
+): number[] {
+  let rows = n;
+  return ks.map((k, t) => {
+    const kt = Math.min(k, rows);
+    const r = Math.max(1, Math.round(rows / kt / 2));
+    rows = kt;
+    return t === 0 && !resampleLevel1 ? 1 : r;
+  });
+}
+
 function buildConfig(
   n: number,
   k1: number,
@@ -143,16 +172,12 @@ function buildConfig(
   target: number | undefined,
 ): HierarchyConfig {
   const ks = levelKs(k1, target);
-  let rows = n;
-  const levels: LevelConfig[] = ks.map((k, t) => {
-    const r = Math.max(1, Math.round(rows / k / 2));
-    rows = k;
-    return { k, sampleSize: t === 0 && !resampleLevel1 ? 1 : r };
-  });
+  const rs = defaultSampleSizes(n, ks, resampleLevel1);
+  const levels: LevelConfig[] = ks.map((k, t) => ({ k, sampleSize: rs[t] }));
   return {
     levels,
     resamplingSteps: DEFAULT_RESAMPLING_STEPS,
-    strategy: 'closest',
+    strategy: DEFAULT_STRATEGY,
     nIters: iters,
     seed: DEFAULT_SEED,
   };

@@ -10,4 +10,6 @@ export * from './sampling.ts';
 export * from './metrics.ts';
 export * from './toy.ts';
 export * from './defaults.ts';
+export * from './kmeans-throughput.ts';
+export * from './plan.ts';
 export * from './npy.ts';

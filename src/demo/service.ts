@@ -7,6 +7,7 @@
 import type { HierarchyProgress } from '../core/hierarchy';
 import type { KMeansBackend } from '../core/types';
 import { GpuBackend } from '../gpu/gpu-backend';
+import type { BackendChoice } from '../core/settings';
 import {
   fig3Points,
   cpuBackend,
@@ -19,7 +20,7 @@ import {
 } from './toys';
 
 /** Which k-means backend the demo uses: auto = WebGPU on a real GPU, else the CPU. */
-export type DemoBackendChoice = 'auto' | 'cpu' | 'webgpu';
+export type DemoBackendChoice = BackendChoice;
 
 export interface DemoProgress {
   /** 0..1 over the whole run */

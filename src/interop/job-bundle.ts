@@ -9,11 +9,15 @@
  *   strata.json      Strata's settings as they were, to bring the results back
  *   README.md        the commands that run the reference launcher and the sampler on it
  *
+ * The hierarchy of a job, when not given whole, comes from the core's plan resolver (jobPlan):
+ * the same defaults as the app and `strata curate`, for a run on the reference's GPUs.
+ *
  * Pure: works in the page (feed the files to a zip writer or a folder) and in Node.
  */
 import { InputError } from '../core/errors.ts';
 import type { HierarchyConfig } from '../core/hierarchy.ts';
 import { npyHeader } from '../core/npy.ts';
+import { resolvePlan, type Plan, type PlanSettings } from '../core/plan.ts';
 import type { Matrix } from '../core/types.ts';
 import {
   referenceConfigYaml,
@@ -56,8 +60,11 @@ export interface JobBundleOptions {
   readonly embeddings: EmbeddingSource;
   /** one id per row (file path, item id); written as ids.txt */
   readonly ids?: readonly string[];
-  /** Strata's hierarchy settings, translated into the launcher's config */
-  readonly config: HierarchyConfig;
+  /**
+   * Strata's hierarchy settings, translated into the launcher's config; default: jobPlan of the
+   * embeddings' shape (and `target`)
+   */
+  readonly config?: HierarchyConfig;
   readonly cluster?: ClusterSettings;
   /** size of the curated subset, for the sampling command in the README */
   readonly target?: number;
@@ -69,6 +76,15 @@ export interface JobBundleOptions {
   readonly name?: string;
   /** Strata's version, recorded in strata.json */
   readonly strataVersion?: string;
+}
+
+/**
+ * The plan of a job for the reference pipeline: the settings given are kept, the rest picked by
+ * the core's resolver for a run elsewhere (the ideal shape with no time budget, about
+ * LEVEL1_CLUSTER_SIZE rows per level-1 cluster, 50 Lloyd rounds, no resampling at level 1).
+ */
+export function jobPlan(rows: number, cols: number, settings: PlanSettings = {}): Plan {
+  return resolvePlan({ n: rows, d: cols, settings, runsOn: 'reference' });
 }
 
 /** What strata.json records: the settings the bundle was made from. */
@@ -250,7 +266,9 @@ arrays are read by a restricted reader that executes nothing) and every
  * file's content is consumed.
  */
 export function exportJobBundle(o: JobBundleOptions): BundleFile[] {
-  const ref = toReferenceConfig(o.config, o.cluster);
+  const config =
+    o.config ?? jobPlan(o.embeddings.rows, o.embeddings.cols, { target: o.target }).config;
+  const ref = toReferenceConfig(config, o.cluster);
   if (o.target !== undefined && (!Number.isInteger(o.target) || o.target < 1)) {
     throw new InputError(`target must be a positive integer, got ${o.target}`);
   }
@@ -264,7 +282,7 @@ export function exportJobBundle(o: JobBundleOptions): BundleFile[] {
     normalized: !!o.normalize,
     ids: !!o.ids,
     target: o.target ?? null,
-    hierarchy: o.config,
+    hierarchy: config,
     reference: ref,
     strataVersion: o.strataVersion ?? null,
   };

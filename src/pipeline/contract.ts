@@ -20,6 +20,7 @@ import type {
   StageState,
   StageStatus,
 } from '../store/schema';
+import type { KMeansThroughput } from '../core/kmeans-throughput';
 import type { RunSettings } from '../core/settings';
 import type { ExportProgress } from '../export/zip';
 
@@ -155,6 +156,11 @@ export interface SuggestedSettings {
   readonly settings: RunSettings;
   /** one sentence per setting saying why this value was picked for this dataset */
   readonly why: Readonly<Partial<Record<keyof RunSettings, string>>>;
+  /**
+   * measured k-means throughput (flops per second) of the backend 'auto' picks, which the
+   * suggestion was fitted to; absent when none was measured (estimates use the core's default)
+   */
+  readonly throughput?: KMeansThroughput;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,21 +1,18 @@
 /**
- * Run settings: automatic defaults from the pool size (via the core's cost-aware
- * suggestHierarchy), the checks that explain impossible or pointless values, and the mapping to
- * the core's HierarchyConfig.
+ * Run settings: automatic defaults for a dataset (the core's plan resolver, resolvePlan, picks
+ * every hierarchy setting and says why; this file adds the model, preprocessing and backend
+ * choices), the checks that explain impossible or pointless values, and the mapping to the
+ * core's HierarchyConfig (the core's own, re-exported for the pipeline).
  */
-import { DEFAULT_SEED, suggestHierarchy, type HierarchyConfig } from '../core';
+import { resolvePlan, uniformThroughput, type KMeansThroughput } from '../core';
 import { BUNDLED_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
 import type { RunSettings, SettingsProblem, SuggestedSettings } from './contract';
 import type { DatasetRecord } from '../store/schema';
 
+export { DEFAULT_TARGET_FRACTION, defaultTarget, hierarchyConfig } from '../core';
+
 /** The id settings use for a dataset of precomputed embeddings. */
 export const PRECOMPUTED_MODEL = 'precomputed';
-
-/**
- * Share of the pool the default target keeps. The paper's curated sets are a fraction of the
- * pool; 20% sits in the 10-20% range that algorithm.md section 6 measured on image pools.
- */
-export const DEFAULT_TARGET_FRACTION = 0.2;
 
 /** Images per inference batch: the embed worker's own default. */
 export const DEFAULT_BATCH_SIZE = 8;
@@ -34,30 +31,27 @@ export function embeddingKey(settings: RunSettings): string {
   return spec ? `${spec.id}|${preprocessingId(spec)}` : PRECOMPUTED_MODEL;
 }
 
-export function defaultTarget(n: number): number {
-  return Math.max(1, Math.min(n - 1, Math.round(n * DEFAULT_TARGET_FRACTION))) || 1;
-}
-
-/** Settings -> the core's hierarchy configuration. */
-export function hierarchyConfig(s: RunSettings): HierarchyConfig {
-  return {
-    levels: s.k.map((k, t) => ({ k, sampleSize: s.r[t] ?? 1 })),
-    resamplingSteps: s.resamplingSteps,
-    strategy: s.resampleStrategy,
-    nIters: s.iterations,
-    seed: s.seed,
-  };
-}
-
-/** Defaults for a dataset, each with the reason it was picked. */
-export function suggest(dataset: DatasetRecord, flopsPerSecond?: number): SuggestedSettings {
+/**
+ * Defaults for a dataset, each with the reason it was picked. `throughput` is the measured
+ * k-means throughput of the backend 'auto' picks: flops per second of assignment (one number,
+ * used for k-means++ too) or both rates; absent, the core's default is assumed.
+ */
+export function suggest(
+  dataset: DatasetRecord,
+  throughput?: number | KMeansThroughput,
+): SuggestedSettings {
   const n = Math.max(1, dataset.itemCount);
   const precomputed = dataset.source === 'precomputed';
   const model = precomputed ? PRECOMPUTED_MODEL : BUNDLED_MODEL.id;
   const d = precomputed ? (dataset.dim ?? 1) : BUNDLED_MODEL.dim;
-  const target = defaultTarget(n);
-  const s = suggestHierarchy(n, d, { target, ...(flopsPerSecond ? { flopsPerSecond } : {}) });
-  const c = s.config;
+  const measured =
+    typeof throughput === 'number'
+      ? throughput > 0
+        ? uniformThroughput(throughput)
+        : undefined
+      : throughput;
+  const plan = resolvePlan({ n, d, throughput: measured });
+  const c = plan.config;
   const settings: RunSettings = {
     model,
     provider: 'auto',
@@ -68,16 +62,11 @@ export function suggest(dataset: DatasetRecord, flopsPerSecond?: number): Sugges
     resamplingSteps: c.resamplingSteps,
     resampleStrategy: c.strategy,
     iterations: c.nIters,
-    target,
-    leafStrategy: 'random',
-    seed: DEFAULT_SEED,
+    target: plan.target,
+    leafStrategy: plan.leafStrategy,
+    seed: c.seed,
     backend: 'auto',
   };
-  const minutes = s.estimatedSeconds / 60;
-  const cost =
-    minutes < 1
-      ? `about ${Math.max(1, Math.round(s.estimatedSeconds))} s of clustering`
-      : `about ${Math.round(minutes)} min of clustering`;
   return {
     settings,
     why: {
@@ -87,20 +76,12 @@ export function suggest(dataset: DatasetRecord, flopsPerSecond?: number): Sugges
       normalisation: precomputed
         ? 'Length-1 vectors make distances compare directions, as most embedding models intend.'
         : "The bundled model's features are all positive: centring first spreads them out.",
-      k: `${c.levels.length} level${c.levels.length === 1 ? '' : 's'} for ${n} items, about ${Math.round(n / c.levels[0].k)} items per finest cluster (${cost}).`,
-      r: 'About half the average cluster size; 1 at level 1 keeps the costliest level to one fit.',
-      resamplingSteps: 'The paper refits each level 10 times.',
-      iterations:
-        c.nIters === 50
-          ? 'The paper runs 50 rounds.'
-          : `${c.nIters} rounds instead of the paper's 50 to keep the run short on this device.`,
-      target: `${Math.round(DEFAULT_TARGET_FRACTION * 100)}% of the ${n} items.`,
-      leafStrategy: 'Random picks did best in the paper.',
-      seed: 'Any number; change it to see another equally balanced subset.',
+      ...plan.why,
       backend: 'Uses the graphics card when it is fast enough, else the processor.',
       provider: 'Uses the graphics card when it is faster than WebAssembly on a test batch.',
       batchSize: 'A small batch keeps memory low; raise it on a strong graphics card.',
     },
+    ...(measured ? { throughput: measured } : {}),
   };
 }
 

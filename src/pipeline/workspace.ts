@@ -4,6 +4,7 @@
  * listeners, and delegates: ingest to stages/ingest.ts, runs to the RunManager (runs.ts),
  * questions about a run to the RunInspector (inspect.ts), exports to export.ts.
  */
+import { uniformThroughput, type KMeansThroughput } from '../core/kmeans-throughput';
 import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
@@ -177,12 +178,19 @@ export class Workspace implements WorkspaceApi {
     return suggest(d, await this.#flops());
   }
 
-  #probe: Promise<number | undefined> | null = null;
+  #probe: Promise<KMeansThroughput | undefined> | null = null;
 
-  /** Measured k-means throughput of the backend 'auto' picks (once per Workspace). */
-  #flops(): Promise<number | undefined> {
+  /**
+   * Measured k-means throughput of the backend 'auto' picks (once per Workspace): the GPU's
+   * assignment rate when it wins, else the CPU kernel's assignment and k-means++ rates.
+   */
+  #flops(): Promise<KMeansThroughput | undefined> {
     this.#probe ??= this.#cluster.probe().then(
-      (p) => (p.backend === 'webgpu' ? p.gpuFlopsPerSecond : p.cpuFlopsPerSecond),
+      (p) =>
+        p.backend === 'webgpu' && p.gpuFlopsPerSecond
+          ? uniformThroughput(p.gpuFlopsPerSecond)
+          : (p.cpuThroughput ??
+            (p.cpuFlopsPerSecond ? uniformThroughput(p.cpuFlopsPerSecond) : undefined)),
       () => undefined,
     );
     return this.#probe;

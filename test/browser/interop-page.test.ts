@@ -7,7 +7,7 @@ import { downloadZip } from 'client-zip';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/core/npy.ts';
 import { sampleHierarchy } from '../../src/core/sampling.ts';
-import { overview } from '../../src/interop/explore.ts';
+import { overview } from '../../src/interop/overview.ts';
 import { collectBytes, toReadableStream } from '../../src/interop/files.ts';
 import { importReference, sourceFromFiles } from '../../src/interop/import.ts';
 import { exportJobBundle, matrixSource } from '../../src/interop/job-bundle.ts';

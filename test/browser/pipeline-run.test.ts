@@ -181,14 +181,4 @@ describe('a run on precomputed embeddings', () => {
     expect(storage.quota).toBeGreaterThan(storage.usage!);
     expect(typeof storage.persisted).toBe('boolean');
   });
-
-  it('explains impossible and pointless settings', async () => {
-    const problems = ws.validateSettings({ ...SETTINGS, k: [200, 300], target: 150 }, 140);
-    const text = problems.map((p) => `${p.severity} ${p.field}: ${p.message}`).join('\n');
-    expect(text).toMatch(/error k: Level 2 has 300 clusters but the level below has 200/);
-    expect(text).toMatch(/warning k: Level 1 asks for 200 clusters but there are only 140 items/);
-    expect(text).toMatch(
-      /warning target: The target \(150\) is not smaller than the pool \(140 items\)/,
-    );
-  });
 });

@@ -1,18 +1,21 @@
 /**
- * The explore and ingest components, mounted for real in Chromium with plain props: what a
- * person sees (file names as text, curated marks, chart marks, balance figures) and how the
- * keyboard moves through a thumbnail grid.
+ * The explore, ingest and settings components, mounted for real in Chromium with plain props:
+ * what a person sees (file names as text, curated marks, chart marks, balance figures, the level
+ * rule) and how the keyboard moves through a thumbnail grid.
  */
 import { flushSync, mount, unmount, type Component } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LEVEL_SHRINK, LEVEL_SHRINK_RULE, resizeLevels } from '../../src/core';
 import type {
   BalanceReport,
   ClusterItem,
   DatasetInfo,
   ItemInfo,
+  RunSettings,
   SizeDistribution,
 } from '../../src/pipeline/contract';
 import IngestReport from '../../src/ui/curate/IngestReport.svelte';
+import SettingsPanel from '../../src/ui/curate/SettingsPanel.svelte';
 import LabelBalance from '../../src/ui/explore/LabelBalance.svelte';
 import SizeChart from '../../src/ui/explore/SizeChart.svelte';
 import ThumbGrid from '../../src/ui/explore/ThumbGrid.svelte';
@@ -235,5 +238,53 @@ describe('IngestReport', () => {
       'animals',
       'people',
     ]);
+  });
+});
+
+describe('SettingsPanel', () => {
+  const settings: RunSettings = {
+    model: 'precomputed',
+    provider: 'auto',
+    batchSize: 8,
+    normalisation: 'l2',
+    k: [1000, 200],
+    r: [1, 3],
+    resamplingSteps: 10,
+    resampleStrategy: 'closest',
+    iterations: 50,
+    target: 2000,
+    leafStrategy: 'random',
+    seed: 0,
+    backend: 'auto',
+  };
+
+  it("adds levels by the core's level rule and says the rule in its words", () => {
+    const changes: [keyof RunSettings, unknown][] = [];
+    const el = show(SettingsPanel, {
+      settings,
+      suggested: { settings, why: {} },
+      problems: [],
+      n: 10_000,
+      precomputed: true,
+      models: [],
+      estimate: { embed: 0, cluster: 90, total: 90 },
+      canRun: true,
+      onchange: (key: keyof RunSettings, value: unknown) => void changes.push([key, value]),
+      onreset: () => {},
+      onrun: () => {},
+    });
+    expect(el.querySelector('#help-levels')?.textContent).toContain(LEVEL_SHRINK_RULE);
+    expect(LEVEL_SHRINK_RULE).toContain(`${LEVEL_SHRINK}x`);
+    const levels = el.querySelector<HTMLInputElement>('#s-levels')!;
+    levels.value = '3';
+    levels.dispatchEvent(new Event('change', { bubbles: true }));
+    const next = resizeLevels(settings.k, settings.r, 3, 10_000);
+    expect(changes).toEqual([
+      ['k', next.k],
+      ['r', next.r],
+    ]);
+    expect(next.k[2]).toBe(Math.round(200 / LEVEL_SHRINK));
+    expect(el.querySelectorAll('table.levels tbody tr')).toHaveLength(2);
+    expect(el.querySelector('.estimate')?.textContent).toMatch(/About/);
   });
 });

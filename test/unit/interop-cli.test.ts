@@ -5,7 +5,8 @@ import type { CliIo } from '../../src/cli/command.ts';
 import { main } from '../../src/cli/main.ts';
 import { parseNpy } from '../../src/core/npy.ts';
 import { parseReferenceConfigYaml } from '../../src/interop/config.ts';
-import { exportJobCommand, importCommand } from '../../src/interop/cli.ts';
+import { exportJobCommand } from '../../src/cli/export-job.ts';
+import { importCommand } from '../../src/cli/import.ts';
 import { HAVE_PYYAML, LAYOUT, PICKLES, runFixtureScript, tempDir } from './interop-helpers.ts';
 
 /** Runs `strata <argv>` in-process with the interop commands; captures stdout and stderr. */

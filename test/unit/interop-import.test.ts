@@ -6,7 +6,7 @@ import type { Hierarchy } from '../../src/core/hierarchy.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { allocate, allocationTree, rawCounts, sampleHierarchy } from '../../src/core/sampling.ts';
 import { fromReferenceConfig, parseReferenceConfigYaml } from '../../src/interop/config.ts';
-import { overview } from '../../src/interop/explore.ts';
+import { overview } from '../../src/interop/overview.ts';
 import { importReference, sourceFromFiles } from '../../src/interop/import.ts';
 import { sourceFromDir } from '../../src/interop/node-files.ts';
 import { encodeSortedClustersNpy } from '../../src/interop/sorted-clusters.ts';

@@ -1,12 +1,11 @@
 /**
- * The time estimate shown before a run. The data layer's API gives settings but no cost for
- * edited settings, so this uses the core's flop count (algorithm.md section 7) with the core's
- * default throughput, plus the embedding time at a measured rate. A guide ("about 2 minutes"),
- * never a promise.
+ * The time estimate shown before a run: the core's cost of the edited settings (plan.ts, the
+ * flop count of algorithm.md section 7) at the k-means throughput measured for the suggestion,
+ * or the core's default where none was measured, plus the embedding time at a measured rate.
+ * A guide ("about 2 minutes"), never a promise.
  */
-import { DEFAULT_FLOPS_PER_SECOND, estimateFlops } from '../../core';
+import { hierarchyConfig, planSeconds, type KMeansThroughput } from '../../core';
 import type { RunSettings } from '../../pipeline/contract';
-import { hierarchyConfig } from '../../pipeline/settings';
 
 /**
  * Images per second of the bundled MobileNetV2 at 224 px, onnxruntime-web wasm, one thread,
@@ -26,8 +25,10 @@ export function estimateRun(
   n: number,
   d: number,
   precomputed: boolean,
+  /** SuggestedSettings.throughput: measured on this device, when it was */
+  throughput?: KMeansThroughput,
 ): RunEstimate {
   const embed = precomputed ? 0 : n / EMBED_IMAGES_PER_SECOND;
-  const cluster = estimateFlops(n, d, hierarchyConfig(settings)) / DEFAULT_FLOPS_PER_SECOND;
+  const cluster = planSeconds(n, d, hierarchyConfig(settings), throughput);
   return { embed, cluster, total: embed + cluster };
 }

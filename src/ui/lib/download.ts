@@ -50,7 +50,6 @@ export async function saveStream(
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return false;
       // Refused (no user activation, a policy, a locked file): the ordinary download below.
-      writable = null;
     }
     if (writable) {
       await (await make()).pipeTo(writable);

@@ -15,6 +15,13 @@
  * the sender meant.
  */
 import * as v from 'valibot';
+import type {
+  BackendChoice,
+  LeafStrategy,
+  Normalisation,
+  ProviderChoice,
+  ResampleStrategy,
+} from '../../core/settings';
 
 export const VIEWS = ['curate', 'demo', 'about'] as const;
 export type View = (typeof VIEWS)[number];
@@ -34,20 +41,20 @@ export interface DemoSelection {
   readonly full: boolean;
 }
 
-/** Run settings a link may carry; names and meaning follow RunSettings in src/pipeline/api.ts. */
+/** Run settings a link may carry; names and meaning follow RunSettings in src/core/settings.ts. */
 export interface SharedSettings {
-  readonly provider?: 'auto' | 'webgpu' | 'wasm';
+  readonly provider?: ProviderChoice;
   readonly batchSize?: number;
-  readonly normalisation?: 'center-l2' | 'l2' | 'none';
+  readonly normalisation?: Normalisation;
   readonly k?: readonly number[];
   readonly r?: readonly number[];
   readonly resamplingSteps?: number;
-  readonly resampleStrategy?: 'closest' | 'random';
+  readonly resampleStrategy?: ResampleStrategy;
   readonly iterations?: number;
   readonly target?: number;
-  readonly leafStrategy?: 'random' | 'closest' | 'furthest';
+  readonly leafStrategy?: LeafStrategy;
   readonly seed?: number;
-  readonly backend?: 'auto' | 'webgpu' | 'cpu';
+  readonly backend?: BackendChoice;
 }
 
 export interface ShareState {
