@@ -45,8 +45,20 @@ export function parseFlags(
   argv: string[],
   options: FlagOptions,
 ): Record<string, string | boolean | undefined> {
+  // `--target -5` would read as an unknown short option: join a string flag and a value that
+  // looks like a negative number, so the flag's own check says what is wrong with it.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
     return values as Record<string, string | boolean | undefined>;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
@@ -69,19 +81,24 @@ export function requiredFlag(
   return v;
 }
 
-/** A flag's value as an integer in [min, max], with a clear error naming the flag. */
+/**
+ * A flag's value as an integer in [min, max], with a clear error naming the flag. Only plain
+ * decimal digits count ('1e3', '0x10', '10.5' are refused, not rounded). `what` words the
+ * requirement (default "an integer >= min" or "an integer in [min, max]").
+ */
 export function intFlag(
   name: string,
   value: string | boolean | undefined,
   min: number,
   max = Number.MAX_SAFE_INTEGER,
+  what?: string,
 ): number | undefined {
   if (value === undefined) return undefined;
   const s = String(value).trim();
   const v = Number(s);
-  if (s === '' || !Number.isInteger(v) || v < min || v > max) {
+  if (!/^[+-]?\d+$/.test(s) || !Number.isSafeInteger(v) || v < min || v > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
-    throw new UsageError(`--${name} must be an integer ${range}, got '${s}'`);
+    throw new UsageError(`--${name} must be ${what ?? `an integer ${range}`}, got '${s}'`);
   }
   return v;
 }

@@ -2,7 +2,7 @@
  * `strata curate`: embeddings (.npy) in, balanced selection and per-level clustering out.
  * All the method lives in src/core; this file parses flags, reads and writes files, and reports.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_BUDGET_SECONDS,
@@ -14,7 +14,13 @@ import {
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
 import { probeThroughput } from '../core/kmeans-throughput.ts';
-import { assertFinite, centerRows, l2NormalizeRows } from '../core/matrix.ts';
+import {
+  centerRows,
+  droppedRowsMessage,
+  dropNonFiniteRows,
+  l2NormalizeRows,
+} from '../core/matrix.ts';
+import { stageOutput } from './output.ts';
 import { clusterSizeStats } from '../core/metrics.ts';
 import { DEFAULT_LEAF_STRATEGY, resolvePlan } from '../core/plan.ts';
 import { allocationTree, sampleHierarchy } from '../core/sampling.ts';
@@ -80,7 +86,13 @@ Options (defaults are picked from the data size and a time budget; see run.json 
   --center               subtract the mean row first (before --normalize)
   --budget SECONDS       time budget for automatic defaults (default ${DEFAULT_BUDGET_SECONDS})
   --kernel K             CPU kernel: ${kernelNames().join(' | ')} (default ${DEFAULT_KERNEL})
-  --json                 print run.json on stdout as well`,
+  --force                write into a non-empty --out folder (replacing Strata's own files)
+  --json                 print run.json on stdout as well
+
+Rows with NaN or infinite values are left out with a warning (their assignment is -1).
+Results are written beside --out and moved into it when the run finishes: an interrupted
+run leaves nothing half-written. Exit status: 0 done, 2 bad arguments or input, 3 output
+folder refused, 130 interrupted.`,
 
   async run(argv, io) {
     const t0 = performance.now();
@@ -94,14 +106,13 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       budget: { type: 'string' },
       kernel: { type: 'string' },
       json: { type: 'boolean' },
+      force: { type: 'boolean' },
     });
     const embeddingsPath = requiredFlag('curate', f, 'embeddings', 'X.npy');
     requiredFlag('curate', f, 'target', 'N');
     const out = requiredFlag('curate', f, 'out', 'DIR');
-    const target = intFlag('target', f.target, Number.MIN_SAFE_INTEGER);
-    if (target === undefined || target <= 0) {
-      throw new UsageError(`--target must be a positive integer, got '${String(f.target)}'`);
-    }
+    const target = intFlag('target', f.target, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
+    if (target === undefined) throw new UsageError('--target N is required');
     const hf = readHierarchyFlags(f);
     const sampleFlag = hf.sampleSize;
     const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? DEFAULT_LEAF_STRATEGY;
@@ -120,179 +131,210 @@ Options (defaults are picked from the data size and a time budget; see run.json 
       );
     }
 
-    const timings: Record<string, number> = {};
-    let mark = performance.now();
-    const lap = (name: string): void => {
-      const now = performance.now();
-      timings[name] = (now - mark) / 1000;
-      mark = now;
-    };
-
-    const loaded = readEmbeddings(embeddingsPath);
-    let x = loaded.matrix;
-    assertFinite(x, 'embeddings');
-    if (f.center) x = centerRows(x);
-    if (f.normalize) x = l2NormalizeRows(x);
-    const n = x.rows;
-    const d = x.cols;
-    lap('load');
-    if (target > n * multiplier) {
-      io.err(
-        `strata: warning: --target ${target} exceeds the ${n} rows${multiplier > 1 ? ` x ${multiplier}` : ''}; selecting all of them\n`,
-      );
-    }
-
-    const kernel = await loadKernel(kernelName);
-    const backend = new CpuBackend(kernel);
-    const flops = await probeThroughput(kernel, x).catch((e: unknown) => {
-      releaseKernel(kernel);
-      throw e;
-    });
-    lap('probe');
-
-    // The plan: every explicit flag kept, the rest picked to fit the budget at the probed rates.
-    const plan = resolvePlan({
-      n,
-      d,
-      settings: planSettingsOf(hf, { target, leafStrategy: leaf }),
-      budgetSeconds: budget,
-      throughput: flops,
-    });
-    const { config, automatic: auto, estimatedSeconds: estimate } = plan;
-    const ks = config.levels.map((l) => l.k);
-    const rs = config.levels.map((l) => l.sampleSize);
-    const resample = config.resamplingSteps;
-    const strategy = config.strategy;
-    const seed = config.seed;
-    // Why the automatic plan looks as it does (its first line restates the inputs).
-    if (plan.autoShape)
-      for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
-    io.err(
-      `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
-        `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops.assign / 1e9).toFixed(2)} GFLOP/s (k-means++ ${(flops.init / 1e9).toFixed(2)}) (budget ${formatSeconds(budget)})\n`,
-    );
-
-    const warnings: string[] = [];
-    const progress = new Progress(io);
-    const levelSeconds: number[] = [];
-    let levelStart = performance.now();
-    const h = await hierarchicalKMeans(x, config, backend, {
-      signal: io.signal,
-      onWarning: (msg) => {
-        warnings.push(msg);
-        progress.done();
-        io.err(`strata: warning: ${msg}\n`);
-      },
-      onProgress: (p) =>
-        progress.update(
-          `level ${p.level + 1}/${p.levels}, step ${p.step}/${p.steps}, round ${p.iteration}/${p.iterations}`,
-          p.fraction,
-        ),
-      onLevel: () => {
+    const curateInto = async (dir: string): Promise<number> => {
+      const timings: Record<string, number> = {};
+      let mark = performance.now();
+      const lap = (name: string): void => {
         const now = performance.now();
-        levelSeconds.push((now - levelStart) / 1000);
-        levelStart = now;
-      },
-    }).finally(() => releaseKernel(kernel));
-    progress.done();
-    lap('cluster');
+        timings[name] = (now - mark) / 1000;
+        mark = now;
+      };
 
-    const selection = sampleHierarchy(h, target, {
-      leafStrategy: plan.leafStrategy,
-      multiplier,
-      seed,
-    });
-    const tree = allocationTree(h, target, { multiplier, seed });
-    lap('sample');
+      const warnings: string[] = [];
+      const warn = (msg: string): void => {
+        warnings.push(msg);
+        io.err(`strata: warning: ${msg}\n`);
+      };
+      const loaded = readEmbeddings(embeddingsPath);
+      // The app's policy too: rows with NaN or infinite values are left out, and said so.
+      const finite = dropNonFiniteRows(loaded.matrix);
+      if (finite.dropped.length > 0) warn(droppedRowsMessage(finite.dropped, loaded.matrix.rows));
+      const inputRows = loaded.matrix.rows;
+      let x = finite.matrix;
+      if (f.center) x = centerRows(x);
+      if (f.normalize) x = l2NormalizeRows(x);
+      const n = x.rows;
+      const d = x.cols;
+      lap('load');
+      if (target > n * multiplier) {
+        warn(
+          `--target ${target} exceeds the ${n} rows${multiplier > 1 ? ` x ${multiplier}` : ''}; selecting all of them`,
+        );
+      }
 
-    mkdirSync(out, { recursive: true });
-    writeArray(join(out, 'selection.npy'), toInt64(selection), [selection.length]);
-    h.levels.forEach((level, t) => {
-      const dir = join(out, `level${t + 1}`);
-      writeArray(join(dir, 'centroids.npy'), level.centroids.data, [level.k, d]);
-      writeArray(join(dir, 'assignment.npy'), toInt64(level.labels), [level.labels.length]);
-    });
-    lap('write');
+      const kernel = await loadKernel(kernelName);
+      const backend = new CpuBackend(kernel);
+      const flops = await probeThroughput(kernel, x).catch((e: unknown) => {
+        releaseKernel(kernel);
+        throw e;
+      });
+      lap('probe');
 
-    const resolvedFlags: string[] = [
-      '--embeddings',
-      embeddingsPath,
-      '--target',
-      String(target),
-      '--clusters',
-      ks.join(','),
-      '--sample-size',
-      rs.join(','),
-      '--resample',
-      String(resample),
-      '--strategy',
-      strategy,
-      '--leaf',
-      leaf,
-      '--iters',
-      String(config.nIters),
-      '--multiplier',
-      String(multiplier),
-      '--seed',
-      String(seed),
-      ...(f.center ? ['--center'] : []),
-      ...(f.normalize ? ['--normalize'] : []),
-      '--kernel',
-      kernelFlag(kernel),
-      '--out',
-      out,
-    ];
-    let unique = 0;
-    for (let i = 0; i < selection.length; i++)
-      if (i === 0 || selection[i] !== selection[i - 1]) unique++;
-    const run = {
-      tool: 'strata curate',
-      command: ['npx', 'strata', 'curate', ...resolvedFlags].map(shellWord).join(' '),
-      input: { path: embeddingsPath, rows: n, cols: d, dtype: loaded.dtype },
-      parameters: {
-        target,
-        levels: config.levels,
-        resamplingSteps: config.resamplingSteps,
-        strategy,
-        leafStrategy: leaf,
-        nIters: config.nIters,
-        multiplier,
-        seed,
-        center: f.center === true,
-        normalize: f.normalize === true,
-        kernel: kernelFlag(kernel),
-      },
-      plan: {
+      // The plan: every explicit flag kept, the rest picked to fit the budget at the probed rates.
+      const plan = resolvePlan({
+        n,
+        d,
+        settings: planSettingsOf(hf, { target, leafStrategy: leaf }),
         budgetSeconds: budget,
-        measuredGflops: flops.assign / 1e9,
-        measuredInitGflops: flops.init / 1e9,
-        estimatedSeconds: estimate,
-        automatic: auto.config,
-        rationale: auto.rationale,
-        explicitFlags: argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]),
-      },
-      backend: backend.name,
-      timings: { ...timings, levels: levelSeconds, total: (performance.now() - t0) / 1000 },
-      levels: h.levels.map((level, t) => ({
-        level: t + 1,
-        k: level.k,
-        inputRows: level.labels.length,
-        clusterSizes: clusterSizeStats(level.clusters.map((c) => c.length)),
-        rawSizes: clusterSizeStats(tree.rawCounts[t]),
-        budgets: clusterSizeStats(tree.budgets[t]),
-      })),
-      selection: { count: selection.length, unique },
-      warnings,
-      versions: { strata: packageVersion(), node: process.version },
-    };
-    writeFileSync(join(out, 'run.json'), JSON.stringify(run, null, 2) + '\n');
-    if (f.json) io.out(JSON.stringify(run) + '\n');
-    else {
-      io.out(
-        `selected ${selection.length} of ${n} rows (${unique} distinct) in ${formatSeconds(run.timings.total)}\n` +
-          `wrote ${join(out, 'selection.npy')}, level1..level${h.levels.length}/{centroids,assignment}.npy, run.json\n`,
+        throughput: flops,
+      });
+      const { config, automatic: auto, estimatedSeconds: estimate } = plan;
+      const ks = config.levels.map((l) => l.k);
+      const rs = config.levels.map((l) => l.sampleSize);
+      const resample = config.resamplingSteps;
+      const strategy = config.strategy;
+      const seed = config.seed;
+      // Why the automatic plan looks as it does (its first line restates the inputs).
+      if (plan.autoShape)
+        for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
+      io.err(
+        `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
+          `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops.assign / 1e9).toFixed(2)} GFLOP/s (k-means++ ${(flops.init / 1e9).toFixed(2)}) (budget ${formatSeconds(budget)})\n`,
       );
+
+      const progress = new Progress(io);
+      const levelSeconds: number[] = [];
+      let levelStart = performance.now();
+      const h = await hierarchicalKMeans(x, config, backend, {
+        signal: io.signal,
+        onWarning: (msg) => {
+          progress.done();
+          warn(msg);
+        },
+        onProgress: (p) =>
+          progress.update(
+            `level ${p.level + 1}/${p.levels}, step ${p.step}/${p.steps}, round ${p.iteration}/${p.iterations}`,
+            p.fraction,
+          ),
+        onLevel: () => {
+          const now = performance.now();
+          levelSeconds.push((now - levelStart) / 1000);
+          levelStart = now;
+        },
+      }).finally(() => releaseKernel(kernel));
+      progress.done();
+      lap('cluster');
+
+      // Selected rows as the input's row numbers (rows left out above shift nothing).
+      const selection =
+        finite.kept.length === n
+          ? sampleHierarchy(h, target, { leafStrategy: plan.leafStrategy, multiplier, seed })
+          : Int32Array.from(
+              sampleHierarchy(h, target, { leafStrategy: plan.leafStrategy, multiplier, seed }),
+              (r) => finite.kept[r],
+            );
+      const tree = allocationTree(h, target, { multiplier, seed });
+      lap('sample');
+
+      writeArray(join(dir, 'selection.npy'), toInt64(selection), [selection.length]);
+      h.levels.forEach((level, t) => {
+        const levelDir = join(dir, `level${t + 1}`);
+        writeArray(join(levelDir, 'centroids.npy'), level.centroids.data, [level.k, d]);
+        // Level 1 assigns the input's rows: a row left out for NaN/Inf gets -1.
+        let labels = level.labels;
+        if (t === 0 && inputRows !== n) {
+          labels = new Int32Array(inputRows).fill(-1);
+          finite.kept.forEach((r, i) => (labels[r] = level.labels[i]));
+        }
+        writeArray(join(levelDir, 'assignment.npy'), toInt64(labels), [labels.length]);
+      });
+      lap('write');
+
+      const resolvedFlags: string[] = [
+        '--embeddings',
+        embeddingsPath,
+        '--target',
+        String(target),
+        '--clusters',
+        ks.join(','),
+        '--sample-size',
+        rs.join(','),
+        '--resample',
+        String(resample),
+        '--strategy',
+        strategy,
+        '--leaf',
+        leaf,
+        '--iters',
+        String(config.nIters),
+        '--multiplier',
+        String(multiplier),
+        '--seed',
+        String(seed),
+        ...(f.center ? ['--center'] : []),
+        ...(f.normalize ? ['--normalize'] : []),
+        '--kernel',
+        kernelFlag(kernel),
+        '--out',
+        out,
+      ];
+      let unique = 0;
+      for (let i = 0; i < selection.length; i++)
+        if (i === 0 || selection[i] !== selection[i - 1]) unique++;
+      const run = {
+        tool: 'strata curate',
+        command: ['npx', 'strata', 'curate', ...resolvedFlags].map(shellWord).join(' '),
+        input: {
+          path: embeddingsPath,
+          rows: inputRows,
+          cols: d,
+          dtype: loaded.dtype,
+          droppedRows: finite.dropped,
+        },
+        parameters: {
+          target,
+          levels: config.levels,
+          resamplingSteps: config.resamplingSteps,
+          strategy,
+          leafStrategy: leaf,
+          nIters: config.nIters,
+          multiplier,
+          seed,
+          center: f.center === true,
+          normalize: f.normalize === true,
+          kernel: kernelFlag(kernel),
+        },
+        plan: {
+          budgetSeconds: budget,
+          measuredGflops: flops.assign / 1e9,
+          measuredInitGflops: flops.init / 1e9,
+          estimatedSeconds: estimate,
+          automatic: auto.config,
+          rationale: auto.rationale,
+          explicitFlags: argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]),
+        },
+        backend: backend.name,
+        timings: { ...timings, levels: levelSeconds, total: (performance.now() - t0) / 1000 },
+        levels: h.levels.map((level, t) => ({
+          level: t + 1,
+          k: level.k,
+          inputRows: level.labels.length,
+          clusterSizes: clusterSizeStats(level.clusters.map((c) => c.length)),
+          rawSizes: clusterSizeStats(tree.rawCounts[t]),
+          budgets: clusterSizeStats(tree.budgets[t]),
+        })),
+        selection: { count: selection.length, unique },
+        warnings,
+        versions: { strata: packageVersion(), node: process.version },
+      };
+      writeFileSync(join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n');
+      staged.commit();
+      if (f.json) io.out(JSON.stringify(run) + '\n');
+      else {
+        io.out(
+          `selected ${selection.length} of ${n} rows (${unique} distinct) in ${formatSeconds(run.timings.total)}\n` +
+            `wrote ${join(out, 'selection.npy')}, level1..level${h.levels.length}/{centroids,assignment}.npy, run.json\n`,
+        );
+      }
+      return 0;
+    };
+
+    // Every argument is checked; now the output location, before any input is read.
+    const staged = stageOutput(out, { force: f.force === true, inputs: [embeddingsPath] });
+    try {
+      return await curateInto(staged.staging);
+    } finally {
+      staged.abandon(); // nothing to do once committed
     }
-    return 0;
   },
 };

@@ -19,7 +19,8 @@ import {
   requiredFlag,
   type CliCommand,
 } from './command.ts';
-import { checkOutputDir, packageVersion } from './files.ts';
+import { stageOutput } from './output.ts';
+import { packageVersion } from './files.ts';
 import {
   HIERARCHY_FLAGS,
   flagLevels,
@@ -116,26 +117,35 @@ Other options:
       dtype: choiceFlag('dtype', f.dtype, ['float32', 'float64'] as const),
     };
     const ids = typeof f.ids === 'string' ? await readIdsFile(f.ids) : undefined;
-    await checkOutputDir(outDir, f.force === true);
-    const center = f.center === true ? await meanRow(source) : undefined;
-    const files = exportJobBundle({
-      embeddings: source,
-      ids,
-      config,
-      cluster,
-      target,
-      center,
-      normalize: f.normalize === true,
-      name: typeof f.name === 'string' ? f.name : undefined,
-      strataVersion: packageVersion(),
+    // Arguments checked; the output location next, before any work.
+    const staged = stageOutput(outDir, {
+      force: f.force === true,
+      inputs: [embeddingsPath, ...(typeof f.ids === 'string' ? [f.ids] : [])],
     });
-    await writeFiles(outDir, files);
-    io.out(
-      `wrote ${files.map((file) => file.path).join(', ')} to ${outDir}\n` +
-        `${source.rows} x ${source.cols} rows; ${config.levels.length} level(s), k = ${config.levels.map((l) => l.k).join(' / ')}, ` +
-        `r = ${config.levels.map((l) => l.sampleSize).join(' / ')}, m = ${config.resamplingSteps}, ${config.nIters} Lloyd rounds\n` +
-        `next: see ${outDir}/README.md\n`,
-    );
-    return 0;
+    try {
+      const center = f.center === true ? await meanRow(source) : undefined;
+      const files = exportJobBundle({
+        embeddings: source,
+        ids,
+        config,
+        cluster,
+        target,
+        center,
+        normalize: f.normalize === true,
+        name: typeof f.name === 'string' ? f.name : undefined,
+        strataVersion: packageVersion(),
+      });
+      await writeFiles(staged.staging, files);
+      staged.commit();
+      io.out(
+        `wrote ${files.map((file) => file.path).join(', ')} to ${outDir}\n` +
+          `${source.rows} x ${source.cols} rows; ${config.levels.length} level(s), k = ${config.levels.map((l) => l.k).join(' / ')}, ` +
+          `r = ${config.levels.map((l) => l.sampleSize).join(' / ')}, m = ${config.resamplingSteps}, ${config.nIters} Lloyd rounds\n` +
+          `next: see ${outDir}/README.md\n`,
+      );
+      return 0;
+    } finally {
+      staged.abandon(); // nothing to do once committed
+    }
   },
 };

@@ -1,6 +1,5 @@
 /** Reading embeddings and writing arrays for the CLI (the only place that touches the disk). */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { createMatrix } from '../core/matrix.ts';
@@ -70,13 +69,5 @@ export function packageVersion(): string {
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
-  }
-}
-
-/** Refuses to write into a non-empty directory unless --force. */
-export async function checkOutputDir(dir: string, force: boolean): Promise<void> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  if (entries.length > 0 && !force) {
-    throw new InputError(`${dir} exists and is not empty; pick another --out or pass --force`);
   }
 }

@@ -11,7 +11,8 @@ import { sourceFromDir, writeFiles } from '../interop/node-files.ts';
 import { overview } from '../interop/overview.ts';
 import { encodeIndexNpy } from '../interop/sorted-clusters.ts';
 import { choiceFlag, intFlag, parseFlags, requiredFlag, type CliCommand } from './command.ts';
-import { checkOutputDir, packageVersion, readEmbeddings } from './files.ts';
+import { stageOutput } from './output.ts';
+import { packageVersion, readEmbeddings } from './files.ts';
 import { LEAVES } from './hierarchy-flags.ts';
 
 function sizeStats(sizes: ArrayLike<number>): Record<'min' | 'median' | 'max' | 'empty', number> {
@@ -61,72 +62,81 @@ Options:
     const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? DEFAULT_LEAF_STRATEGY;
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
     const seed = intFlag('seed', f.seed, 0) ?? DEFAULT_SEED;
-    const embeddings =
-      typeof f.embeddings === 'string' ? readEmbeddings(f.embeddings).matrix : undefined;
-    const imported = await importReference(await sourceFromDir(refDir), {
-      embeddings,
-      signal: io.signal,
+    // Arguments checked; the output location next, before any work.
+    const staged = stageOutput(outDir, {
+      force: f.force === true,
+      inputs: [refDir, ...(typeof f.embeddings === 'string' ? [f.embeddings] : [])],
     });
-    await checkOutputDir(outDir, f.force === true);
-    const h = imported.hierarchy;
-    const T = h.levels.length;
-    const perTop = (sel: ArrayLike<number>): number[] =>
-      overview(h, sel).levels[T - 1].map((c) => c.selected);
-    const view = overview(h);
-    const summary: Record<string, unknown> = {
-      source: refDir,
-      strataVersion: packageVersion(),
-      rows: imported.rows,
-      dim: imported.dim,
-      levels: h.levels.map((l, t) => ({
-        level: t + 1,
-        k: l.k,
-        rowsPerCluster: sizeStats(view.levels[t].map((c) => c.size)),
-        membersPerCluster: sizeStats(l.clusters.map((c) => c.length)),
-        distancesKnown: imported.dist2Known[t],
-        unassigned: imported.unassigned[t],
-      })),
-      topClusterSizes: view.levels[T - 1].map((c) => c.size),
-      curated: imported.curated.map((c) => ({
-        name: c.name,
-        size: c.indices.length,
-        distinct: new Set(c.indices).size,
-        perTopCluster: perTop(c.indices),
-      })),
-      config: imported.config,
-      warnings: imported.warnings,
-    };
-    const files: BundleFile[] = [];
-    if (target !== undefined) {
-      const selection = sampleHierarchy(h, target, { leafStrategy: leaf, multiplier, seed });
-      const tree = allocationTree(h, target, { multiplier, seed });
-      summary.sample = {
-        target,
-        leaf,
-        multiplier,
-        seed,
-        size: selection.length,
-        distinct: new Set(selection).size,
-        perTopCluster: perTop(selection),
-        topBudgets: Array.from(tree.budgets[T - 1]),
+    try {
+      const embeddings =
+        typeof f.embeddings === 'string' ? readEmbeddings(f.embeddings).matrix : undefined;
+      const imported = await importReference(await sourceFromDir(refDir), {
+        embeddings,
+        signal: io.signal,
+      });
+      const h = imported.hierarchy;
+      const T = h.levels.length;
+      const perTop = (sel: ArrayLike<number>): number[] =>
+        overview(h, sel).levels[T - 1].map((c) => c.selected);
+      const view = overview(h);
+      const summary: Record<string, unknown> = {
+        source: refDir,
+        strataVersion: packageVersion(),
+        rows: imported.rows,
+        dim: imported.dim,
+        levels: h.levels.map((l, t) => ({
+          level: t + 1,
+          k: l.k,
+          rowsPerCluster: sizeStats(view.levels[t].map((c) => c.size)),
+          membersPerCluster: sizeStats(l.clusters.map((c) => c.length)),
+          distancesKnown: imported.dist2Known[t],
+          unassigned: imported.unassigned[t],
+        })),
+        topClusterSizes: view.levels[T - 1].map((c) => c.size),
+        curated: imported.curated.map((c) => ({
+          name: c.name,
+          size: c.indices.length,
+          distinct: new Set(c.indices).size,
+          perTopCluster: perTop(c.indices),
+        })),
+        config: imported.config,
+        warnings: imported.warnings,
       };
-      files.push(bytesFile('selection.npy', encodeIndexNpy(selection)));
+      const files: BundleFile[] = [];
+      if (target !== undefined) {
+        const selection = sampleHierarchy(h, target, { leafStrategy: leaf, multiplier, seed });
+        const tree = allocationTree(h, target, { multiplier, seed });
+        summary.sample = {
+          target,
+          leaf,
+          multiplier,
+          seed,
+          size: selection.length,
+          distinct: new Set(selection).size,
+          perTopCluster: perTop(selection),
+          topBudgets: Array.from(tree.budgets[T - 1]),
+        };
+        files.push(bytesFile('selection.npy', encodeIndexNpy(selection)));
+      }
+      files.push(textFile('summary.json', JSON.stringify(summary, null, 2) + '\n'));
+      await writeFiles(staged.staging, files);
+      staged.commit();
+      for (const w of imported.warnings) io.err(`strata: warning: ${w}\n`);
+      const lines = [
+        `imported ${T} level(s), k = ${h.levels.map((l) => l.k).join(' / ')}, over ${imported.rows} rows of dimension ${imported.dim}`,
+        ...imported.curated.map((c) => `curated_datasets/${c.name}: ${c.indices.length} rows`),
+      ];
+      if (target !== undefined) {
+        const s = summary.sample as { size: number };
+        lines.push(
+          `Strata's balanced sample: ${s.size} rows (target ${target}, leaf ${leaf}, seed ${seed})`,
+        );
+      }
+      lines.push(`wrote ${files.map((file) => file.path).join(', ')} to ${outDir}`);
+      io.out(lines.join('\n') + '\n');
+      return 0;
+    } finally {
+      staged.abandon(); // nothing to do once committed
     }
-    files.push(textFile('summary.json', JSON.stringify(summary, null, 2) + '\n'));
-    await writeFiles(outDir, files);
-    for (const w of imported.warnings) io.err(`strata: warning: ${w}\n`);
-    const lines = [
-      `imported ${T} level(s), k = ${h.levels.map((l) => l.k).join(' / ')}, over ${imported.rows} rows of dimension ${imported.dim}`,
-      ...imported.curated.map((c) => `curated_datasets/${c.name}: ${c.indices.length} rows`),
-    ];
-    if (target !== undefined) {
-      const s = summary.sample as { size: number };
-      lines.push(
-        `Strata's balanced sample: ${s.size} rows (target ${target}, leaf ${leaf}, seed ${seed})`,
-      );
-    }
-    lines.push(`wrote ${files.map((file) => file.path).join(', ')} to ${outDir}`);
-    io.out(lines.join('\n') + '\n');
-    return 0;
   },
 };

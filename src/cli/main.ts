@@ -1,10 +1,18 @@
 /**
  * The `strata` command line: dispatch to a subcommand, print help, and map errors to exit codes
- * (0 ok, 2 bad input or usage, 130 interrupted, 1 a bug, printed with its stack).
+ * (0 ok, 2 bad input or usage, 3 output location refused, 130 interrupted, 1 a bug, printed
+ * with its stack).
  */
 import { CancelledError, InputError } from '../core/errors.ts';
 import { UsageError, type CliCommand, type CliIo } from './command.ts';
 import { commands } from './commands.ts';
+import { OutputError } from './output.ts';
+
+/**
+ * Exit status: 0 done; 1 a bug (please report); 2 a bad command line or input file; 3 the output
+ * location was refused or could not be written; 130 interrupted (Ctrl-C).
+ */
+const EXIT_OUTPUT = 3;
 
 function overview(list: readonly CliCommand[]): string {
   const width = Math.max(...list.map((c) => c.name.length)) + 2;
@@ -57,6 +65,10 @@ export async function main(
   try {
     return await command.run(rest, ownIo);
   } catch (e) {
+    if (e instanceof OutputError) {
+      ownIo.err(`strata: error: ${e.message}\n`);
+      return EXIT_OUTPUT;
+    }
     if (e instanceof UsageError || e instanceof InputError) {
       ownIo.err(`strata: error: ${e.message}\n`);
       return 2;

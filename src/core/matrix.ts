@@ -96,3 +96,68 @@ export function assertFinite(m: Matrix, what = 'input'): void {
     }
   }
 }
+
+/** Rows without NaN or +-Infinity, and which rows were left out (ascending). */
+export interface FiniteRows {
+  readonly matrix: Matrix;
+  /** input row of each kept row */
+  readonly kept: Int32Array;
+  readonly dropped: readonly number[];
+}
+
+/**
+ * The one NaN/Inf policy of the app and the command line: rows holding a non-finite value are
+ * left out (k-means on them silently produces garbage) and named in a warning; the run goes on
+ * with the rest, and outputs keep the input's row numbers. Only a matrix with no finite row at
+ * all is refused. Returns `m` itself (no copy) when every row is finite.
+ */
+export function dropNonFiniteRows(m: Matrix): FiniteRows {
+  const { data, rows, cols } = m;
+  const dropped: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = data[base + c];
+      // v - v is NaN exactly for NaN and +-Infinity: one subtraction per value.
+      if (v - v !== 0) {
+        dropped.push(r);
+        break;
+      }
+    }
+  }
+  if (dropped.length === 0) {
+    return { matrix: m, kept: Int32Array.from({ length: rows }, (_, i) => i), dropped };
+  }
+  if (dropped.length === rows) {
+    throw new InputError('every row contains NaN or infinite values');
+  }
+  const keep = rows - dropped.length;
+  const out = new Float32Array(keep * cols);
+  const kept = new Int32Array(keep);
+  let b = 0;
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    if (b < dropped.length && dropped[b] === r) {
+      b++;
+      continue;
+    }
+    out.set(data.subarray(r * cols, (r + 1) * cols), k * cols);
+    kept[k++] = r;
+  }
+  return { matrix: { data: out, rows: keep, cols }, kept, dropped };
+}
+
+/** Rows named in a message before "and N more". */
+const LIST_MAX = 10;
+
+/** The warning for rows left out by dropNonFiniteRows; `names` labels rows (e.g. their ids). */
+export function droppedRowsMessage(
+  dropped: readonly number[],
+  rows: number,
+  names?: (row: number) => string,
+): string {
+  const named = dropped.map((r) => (names ? `${r} (${names(r)})` : String(r)));
+  const shown = named.slice(0, LIST_MAX).join(', ');
+  const list = named.length > LIST_MAX ? `${shown} and ${named.length - LIST_MAX} more` : shown;
+  return `Dropped ${dropped.length} of ${rows} rows with NaN or infinite values: row ${list}.`;
+}

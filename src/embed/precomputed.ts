@@ -5,6 +5,7 @@
  */
 import { InputError } from '../core/errors';
 import { NpyError, parseNpy } from '../core/npy';
+import { droppedRowsMessage, dropNonFiniteRows, type FiniteRows } from '../core/matrix';
 import type { Matrix } from '../core/types';
 
 export class PrecomputedError extends InputError {
@@ -22,16 +23,9 @@ export interface Precomputed {
 
 /** Columns/fields that hold an item's id, in order of preference. */
 const ID_FIELDS = ['id', 'path', 'file', 'filename', 'file_name', 'key', 'name', 'url'];
-/** How many bad rows or lines a message names before it says "and N more". */
-const LIST_MAX = 10;
 
 function fileName(b: Blob, fallback: string): string {
   return typeof File !== 'undefined' && b instanceof File && b.name ? b.name : fallback;
-}
-
-function listSome(items: readonly (string | number)[]): string {
-  const shown = items.slice(0, LIST_MAX).join(', ');
-  return items.length > LIST_MAX ? `${shown} and ${items.length - LIST_MAX} more` : shown;
 }
 
 /** RFC 4180-style CSV (quotes, doubled quotes, commas/newlines inside quotes). */
@@ -187,38 +181,19 @@ export async function loadPrecomputed(npy: Blob, ids?: Blob): Promise<Precompute
   // dropped with the NaN rows below.
   const src = arr.data as Float32Array | Float64Array;
   const all = src instanceof Float32Array ? src : Float32Array.from(src);
-  const bad: number[] = [];
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < d; c++) {
-      if (!Number.isFinite(all[r * d + c])) {
-        bad.push(r);
-        break;
-      }
-    }
-  }
-  if (bad.length === n) {
+  // Copy when the parser returned a view, so the matrix owns exactly n*d floats.
+  const own = all.byteLength === n * d * 4 && all.byteOffset === 0 ? all : all.slice(0, n * d);
+  let finite: FiniteRows;
+  try {
+    finite = dropNonFiniteRows({ data: own, rows: n, cols: d });
+  } catch {
     throw new PrecomputedError(`${npyName}: every row contains NaN or infinite values.`);
   }
-  if (bad.length === 0) {
-    // Copy when the parser returned a view, so the matrix owns exactly n*d floats.
-    const data = all.byteLength === n * d * 4 && all.byteOffset === 0 ? all : all.slice(0, n * d);
-    return { matrix: { data, rows: n, cols: d }, ids: idList, warnings };
-  }
-  const keep = n - bad.length;
-  const data = new Float32Array(keep * d);
-  const kept: string[] = [];
-  let b = 0;
-  for (let r = 0; r < n; r++) {
-    if (b < bad.length && bad[b] === r) {
-      b++;
-      continue;
-    }
-    data.set(all.subarray(r * d, (r + 1) * d), kept.length * d);
-    kept.push(idList[r]);
-  }
-  const named = ids ? bad.map((r) => `${r} (${idList[r]})`) : bad;
-  warnings.push(
-    `Dropped ${bad.length} of ${n} rows with NaN or infinite values: row ${listSome(named)}.`,
-  );
-  return { matrix: { data, rows: keep, cols: d }, ids: kept, warnings };
+  if (finite.dropped.length === 0) return { matrix: finite.matrix, ids: idList, warnings };
+  warnings.push(droppedRowsMessage(finite.dropped, n, ids ? (r) => idList[r] : undefined));
+  return {
+    matrix: finite.matrix,
+    ids: Array.from(finite.kept, (r) => idList[r]),
+    warnings,
+  };
 }

@@ -89,10 +89,6 @@ describe('strata export-job', () => {
     const cases: [string[], RegExp][] = [
       [['--out', busy], /--embeddings X\.npy is required/],
       [['--embeddings', join(busy, 'nope.npy'), '--out', busy], /nope\.npy: no such file/],
-      [
-        ['--embeddings', EMB, '--out', busy],
-        /exists and is not empty; pick another --out or pass --force/,
-      ],
       [['--embeddings', EMB, '--out', join(busy, 'o'), '--clusters', '5,20'], /must decrease/],
       [['--embeddings', EMB, '--out', join(busy, 'o'), '--clusters', '500'], /only 150 rows/],
       [
@@ -112,6 +108,15 @@ describe('strata export-job', () => {
       expect(r.err.trim().split('\n')).toHaveLength(1);
     }
     expect(existsSync(join(busy, 'o'))).toBe(false);
+  });
+
+  it('refuses a non-empty output folder with exit status 3, before any work', async () => {
+    const busy = tempDir();
+    writeFileSync(join(busy, 'x'), '');
+    const r = await strata('export-job', '--embeddings', EMB, '--out', busy);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/exists and is not empty; pick another --out or pass --force/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 });
 

@@ -100,16 +100,24 @@ describe('strata CLI', () => {
       ],
       [['--embeddings', file('ints.npy'), '--target', '10'], /float32 or float64; .* holds int32/],
       [
-        ['--embeddings', file('nan.npy'), '--target', '10'],
-        /embeddings row 37 has a non-finite value \(NaN at column 2\)/,
-      ],
-      [
         ['--embeddings', file('pool.npy'), '--target', '0'],
         /--target must be a positive integer, got '0'/,
       ],
       [
         ['--embeddings', file('pool.npy'), '--target=-5'],
         /--target must be a positive integer, got '-5'/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target', '-5'],
+        /--target must be a positive integer, got '-5'/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target', '10.5'],
+        /--target must be a positive integer, got '10.5'/,
+      ],
+      [
+        ['--embeddings', file('pool.npy'), '--target', '1e3'],
+        /--target must be a positive integer, got '1e3'/,
       ],
       [
         ['--embeddings', file('pool.npy'), '--target', '10', '--strategy', 'far'],
@@ -135,6 +143,105 @@ describe('strata CLI', () => {
           .filter((l) => l.includes('error')).length,
       ).toBe(1);
     });
+  });
+
+  it('leaves out rows with NaN or infinite values, says so, and keeps the input row numbers', async () => {
+    const out = file('nan-run');
+    const r = await strata([
+      'curate',
+      '--embeddings',
+      file('nan.npy'),
+      '--target',
+      '100',
+      '--clusters',
+      '40,8',
+      '--iters',
+      '3',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: Dropped 1 of 600 rows with NaN or infinite values: row 37\./,
+    );
+    const sel = Array.from(
+      parseNpy(readFileSync(join(out, 'selection.npy'))).data as BigInt64Array,
+      Number,
+    );
+    expect(sel).toHaveLength(100);
+    expect(sel).not.toContain(37);
+    expect(Math.max(...sel)).toBeLessThan(600);
+    const a1 = parseNpy(readFileSync(join(out, 'level1', 'assignment.npy')));
+    expect(a1.shape).toEqual([600]);
+    expect(Number((a1.data as BigInt64Array)[37])).toBe(-1);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.input.droppedRows).toEqual([37]);
+    expect(run.warnings).toEqual(['Dropped 1 of 600 rows with NaN or infinite values: row 37.']);
+  });
+
+  it('checks the output folder before any work, never writes over its input, and records warnings', async () => {
+    const out = file('safe');
+    const args = ['--target', '50', '--clusters', '20,4', '--iters', '2'];
+    const first = await strata(['curate', '--embeddings', file('pool.npy'), ...args, '--out', out]);
+    expect(first.code).toBe(0);
+    const before = readFileSync(join(out, 'selection.npy'));
+
+    // The selection of a run as the input of a run into the same folder: refused, kept.
+    const self = await strata([
+      'curate',
+      '--embeddings',
+      join(out, 'selection.npy'),
+      ...args,
+      '--out',
+      out,
+      '--force',
+    ]);
+    expect(self.code).toBe(3);
+    expect(self.stderr).toMatch(/holds the input .*selection\.npy; writing there could replace it/);
+    expect(readFileSync(join(out, 'selection.npy')).equals(before)).toBe(true);
+
+    // A non-empty folder without --force, and a file in the folder's place: refused at once.
+    const busy = await strata(['curate', '--embeddings', file('pool.npy'), ...args, '--out', out]);
+    expect(busy.code).toBe(3);
+    expect(busy.stderr).toMatch(/exists and is not empty; pick another --out or pass --force/);
+    const aFile = await strata([
+      'curate',
+      '--embeddings',
+      file('pool.npy'),
+      ...args,
+      '--out',
+      file('pool64.npy'),
+    ]);
+    expect(aFile.code).toBe(3);
+    expect(aFile.stderr).toMatch(/--out .*pool64\.npy is a file, not a folder/);
+    for (const r of [self, busy, aFile]) {
+      expect(r.stderr).not.toMatch(/estimated|internal error|\n\s+at /); // no work, no stack
+    }
+
+    // --force replaces Strata's own files, a file named level1 included; nothing half-written
+    // is left beside the folder.
+    rmSync(join(out, 'level1'), { recursive: true });
+    writeFileSync(join(out, 'level1'), 'in the way');
+    const forced = await strata([
+      'curate',
+      '--embeddings',
+      file('pool.npy'),
+      '--target',
+      '700',
+      '--clusters',
+      '20,4',
+      '--iters',
+      '2',
+      '--out',
+      out,
+      '--force',
+    ]);
+    expect(forced.code).toBe(0);
+    expect(parseNpy(readFileSync(join(out, 'level1', 'assignment.npy'))).shape).toEqual([600]);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.warnings).toEqual(['--target 700 exceeds the 600 rows; selecting all of them']);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
   it('curates a small pool, writes every file, and run.json reproduces the run', async () => {
