@@ -2,7 +2,8 @@
  * `strata curate`: embeddings (.npy) in, balanced selection and per-level clustering out.
  * All the method lives in src/core; this file parses flags, reads and writes files, and reports.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { encodeIndexNpy, encodeSortedClustersNpy } from '../interop/sorted-clusters.ts';
 import { join } from 'node:path';
 import {
   DEFAULT_BUDGET_SECONDS,
@@ -237,7 +238,19 @@ folder refused, 130 interrupted.`,
           finite.kept.forEach((r, i) => (labels[r] = level.labels[i]));
         }
         writeArray(join(levelDir, 'assignment.npy'), toInt64(labels), [labels.length]);
+        // The reference pipeline's own layout too, so its loading and sampling code reads the
+        // run: members of every cluster, closest to the centroid first, as the input's rows.
+        const clusters =
+          t === 0 && inputRows !== n
+            ? level.clusters.map((m) => Int32Array.from(m, (i) => finite.kept[i]))
+            : level.clusters;
+        writeFileSync(join(levelDir, 'sorted_clusters.npy'), encodeSortedClustersNpy(clusters));
       });
+      mkdirSync(join(dir, 'curated_datasets'), { recursive: true });
+      writeFileSync(
+        join(dir, 'curated_datasets', `strata_${selection.length}.npy`),
+        encodeIndexNpy(selection),
+      );
       lap('write');
 
       const resolvedFlags: string[] = [
@@ -323,7 +336,7 @@ folder refused, 130 interrupted.`,
       else {
         io.out(
           `selected ${selection.length} of ${n} rows (${unique} distinct) in ${formatSeconds(run.timings.total)}\n` +
-            `wrote ${join(out, 'selection.npy')}, level1..level${h.levels.length}/{centroids,assignment}.npy, run.json\n`,
+            `wrote ${join(out, 'selection.npy')}, level1..level${h.levels.length}/{centroids,assignment,sorted_clusters}.npy, curated_datasets/, run.json\n`,
         );
       }
       return 0;

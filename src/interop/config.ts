@@ -99,6 +99,16 @@ export interface ClusterSettings {
 const PLACEHOLDER_CPUS_PER_GPU = 8;
 const PLACEHOLDER_CHECKPOINT_PERIOD = 1000;
 
+/** Strata's m (resampling steps after a level's first k-means) as the reference's count of runs. */
+export function toReferenceSteps(m: number): number {
+  return m + 1;
+}
+
+/** The reference's n_resampling_steps (k-means runs of a level, the first included) as Strata's m. */
+export function toStrataSteps(nResamplingSteps: number): number {
+  return Math.max(0, nResamplingSteps - 1);
+}
+
 /** Strata's hierarchy settings in the reference launcher's vocabulary. */
 export function toReferenceConfig(
   config: HierarchyConfig,
@@ -112,7 +122,10 @@ export function toReferenceConfig(
     }
     return given.slice();
   };
-  // A level resamples when r > 1 and m > 0; otherwise the reference's "none" is r = 1, m = 1.
+  // A level resamples when r > 1 and m > 0; otherwise the reference's "none" is r = 1 with one
+  // k-means run. The reference's n_resampling_steps counts every k-means run of a level, the
+  // first included (its level folder holds step0..step{n-1}), where Strata's m counts the runs
+  // after the first: n_resampling_steps = m + 1 (toStrataSteps undoes it).
   const resamples = (r: number): boolean => r > 1 && config.resamplingSteps > 0;
   const out: ReferenceConfig = {
     n_levels: T,
@@ -120,7 +133,7 @@ export function toReferenceConfig(
     n_clusters: config.levels.map((l) => l.k),
     n_splits: new Array<number>(T).fill(1),
     n_resampling_steps: config.levels.map((l) =>
-      resamples(l.sampleSize) ? config.resamplingSteps : 1,
+      resamples(l.sampleSize) ? toReferenceSteps(config.resamplingSteps) : 1,
     ),
     sample_size: config.levels.map((l) => (resamples(l.sampleSize) ? l.sampleSize : 1)),
     subset_indices_path: cluster.subsetIndicesPath ?? null,
@@ -155,7 +168,7 @@ const COMMENTS: Record<(typeof REFERENCE_KEYS)[number], string> = {
   n_clusters: ' Clusters per level, level 1 first.',
   n_splits: ' Strata does not split clusters: 1 everywhere.',
   n_resampling_steps:
-    ' Resampling steps per level (1 together with sample_size 1 = no resampling).',
+    " k-means runs per level, the first included (Strata's resampling steps + 1;\n 1 together with sample_size 1 = no resampling).",
   sample_size: ' Points kept per cluster in each resampling step (r).',
   subset_indices_path: ' Optional .npy of row indices to restrict the run to.',
   checkpoint_period: ' Iterations between checkpoints of a k-means run.',
@@ -214,13 +227,13 @@ export function fromReferenceConfig(
       );
     }
     const r = config.sample_size[t];
-    if (r > 1) steps.add(config.n_resampling_steps[t]);
+    if (r > 1) steps.add(toStrataSteps(config.n_resampling_steps[t]));
     levels.push({ k, sampleSize: r });
   }
   const resamplingSteps = steps.size ? Math.max(...steps) : 0;
   if (steps.size > 1) {
     warnings.push(
-      `n_resampling_steps differs between levels (${[...steps].join(', ')}); Strata uses one value for every resampling level: ${resamplingSteps}`,
+      `n_resampling_steps differs between levels (${[...steps].map(toReferenceSteps).join(', ')}); Strata uses one value for every resampling level: ${toReferenceSteps(resamplingSteps)} k-means runs (${resamplingSteps} resampling steps)`,
     );
   }
   const strategy: ResampleStrategy = config.sampling_strategy === 'r' ? 'random' : 'closest';

@@ -9,10 +9,14 @@ import { Rng } from '../../src/core/rng.ts';
 import { sampleHierarchy } from '../../src/core/sampling.ts';
 import type { Matrix } from '../../src/core/types.ts';
 import {
-  REFERENCE_KEYS,
   checkReferenceConfig,
+  fromReferenceConfig,
   parseReferenceConfigYaml,
+  REFERENCE_KEYS,
+  referenceConfigYaml,
   toReferenceConfig,
+  toReferenceSteps,
+  toStrataSteps,
 } from '../../src/interop/config.ts';
 import { collectBytes, toReadableStream, type BundleFile } from '../../src/interop/files.ts';
 import { importReference } from '../../src/interop/import.ts';
@@ -82,7 +86,7 @@ describe('job bundle export', () => {
       n_iters: 25,
       n_clusters: [12, 4],
       n_splits: [1, 1],
-      n_resampling_steps: [1, 3],
+      n_resampling_steps: [1, 4], // m = 3 resampling steps after the first k-means: 4 runs
       sample_size: [1, 2],
       sampling_strategy: 'r',
       dtype: 'float32',
@@ -232,6 +236,13 @@ describe('job bundle export', () => {
   });
 
   it("maps Strata's settings with the reference's conventions", () => {
+    // The reference counts a level's k-means runs, the first included; Strata's m the runs after it.
+    expect([0, 1, 3, 10].map(toReferenceSteps)).toEqual([1, 2, 4, 11]);
+    expect([1, 2, 4, 11].map(toStrataSteps)).toEqual([0, 1, 3, 10]);
+    for (const m of [1, 2, 5, 10]) {
+      const yaml = referenceConfigYaml(toReferenceConfig({ ...CONFIG, resamplingSteps: m }));
+      expect(fromReferenceConfig(parseReferenceConfigYaml(yaml)).config.resamplingSteps).toBe(m);
+    }
     const none = toReferenceConfig({ ...CONFIG, resamplingSteps: 0 });
     expect([none.n_resampling_steps, none.sample_size]).toEqual([
       [1, 1],

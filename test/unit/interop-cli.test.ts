@@ -7,7 +7,14 @@ import { parseNpy } from '../../src/core/npy.ts';
 import { parseReferenceConfigYaml } from '../../src/interop/config.ts';
 import { exportJobCommand } from '../../src/cli/export-job.ts';
 import { importCommand } from '../../src/cli/import.ts';
-import { HAVE_PYYAML, LAYOUT, PICKLES, runFixtureScript, tempDir } from './interop-helpers.ts';
+import {
+  HAVE_PYYAML,
+  LAYOUT,
+  PICKLES,
+  python,
+  runFixtureScript,
+  tempDir,
+} from './interop-helpers.ts';
 
 /** Runs `strata <argv>` in-process with the interop commands; captures stdout and stderr. */
 async function strata(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -59,7 +66,7 @@ describe('strata export-job', () => {
       n_levels: 3,
       n_iters: 20,
       n_clusters: [20, 5, 2],
-      n_resampling_steps: [1, 3, 3],
+      n_resampling_steps: [1, 4, 4], // m = 3 after the first run: 4 runs a level
       sample_size: [1, 2, 2],
       sampling_strategy: 'r',
       ngpus_per_node: [8, 8, 8],
@@ -245,4 +252,73 @@ describe('strata import', () => {
       });
     },
   );
+});
+
+/** Every command, as bin/strata.mjs runs them. */
+async function strataAll(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), errIsTty: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('strata curate in the reference layout', () => {
+  it('writes sorted_clusters.npy that numpy loads: members partition the rows, closest first', async () => {
+    const out = join(tempDir(), 'run');
+    const r = await strataAll(
+      'curate',
+      '--embeddings',
+      EMB,
+      '--target',
+      '30',
+      '--clusters',
+      '20,5',
+      '--iters',
+      '5',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    const report = python(
+      `
+import json, sys, numpy as np
+out, emb = sys.argv[1], sys.argv[2]
+x = np.load(emb).astype(np.float64)
+rows, levels = x, []
+for t in (1, 2):
+    sc = np.load(f"{out}/level{t}/sorted_clusters.npy", allow_pickle=True)
+    c = np.load(f"{out}/level{t}/centroids.npy").astype(np.float64)
+    members = np.concatenate(list(sc))
+    sorted_ok = all(
+        np.all(np.diff(((rows[m] - c[j]) ** 2).sum(1)) >= -1e-3) for j, m in enumerate(sc) if len(m) > 1
+    )
+    levels.append({
+        "dtype": str(sc.dtype), "k": len(sc), "memberDtypes": sorted({str(m.dtype) for m in sc}),
+        "partition": bool(np.array_equal(np.sort(members), np.arange(len(rows)))),
+        "sorted": bool(sorted_ok),
+    })
+    rows = c
+sel = np.load(f"{out}/curated_datasets/strata_30.npy")
+print(json.dumps({"levels": levels, "curated": [str(sel.dtype), len(sel)]}))
+`,
+      out,
+      EMB,
+    );
+    const got = JSON.parse(report) as {
+      levels: {
+        dtype: string;
+        k: number;
+        memberDtypes: string[];
+        partition: boolean;
+        sorted: boolean;
+      }[];
+      curated: [string, number];
+    };
+    expect(got.levels).toEqual([
+      { dtype: 'object', k: 20, memberDtypes: ['int64'], partition: true, sorted: true },
+      { dtype: 'object', k: 5, memberDtypes: ['int64'], partition: true, sorted: true },
+    ]);
+    expect(got.curated).toEqual(['int64', 30]);
+  });
 });

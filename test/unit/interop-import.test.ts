@@ -140,7 +140,8 @@ describe('importing a reference output directory', () => {
         { k: 5, sampleSize: 2 },
         { k: 2, sampleSize: 2 },
       ],
-      resamplingSteps: 3,
+      // n_resampling_steps 3 = three k-means runs a level (step0..step2): Strata's m = 2
+      resamplingSteps: 2,
       strategy: 'closest',
       nIters: 20,
       seed: 5,
