@@ -48,9 +48,22 @@ export function wasmThreads(): number {
   return configuredThreads ?? defaultThreads();
 }
 
+/** Session options the bench compares (the app uses the defaults). */
+export interface SessionTuning {
+  /**
+   * Let ORT's intra-op threads spin between operators (ORT's default). Off, a waiting thread
+   * sleeps at once: better when the machine is busier than its core count, never faster alone.
+   */
+  spinning?: boolean;
+}
+
 export interface EmbedSession {
   readonly provider: Provider;
   readonly inputName: string;
+  /** sessions side by side behind this one (lanes.ts); absent: one session */
+  readonly lanes?: number;
+  /** wasm threads per session; absent: this worker's ORT setting */
+  readonly threads?: number;
   run(input: Float32Array, n: number): Promise<{ rows: Float32Array; dim: number }>;
   release(): Promise<void>;
 }
@@ -65,6 +78,7 @@ export async function createSession(
   bytes: Uint8Array,
   spec: ModelSpec,
   provider: Provider,
+  tuning: SessionTuning = {},
 ): Promise<EmbedSession> {
   configureOrt();
   let session: ort.InferenceSession;
@@ -72,6 +86,9 @@ export async function createSession(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
+      ...(tuning.spinning === false && {
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      }),
     });
   } catch (err) {
     throw new Error(`${spec.name} could not be loaded on ${provider}: ${ortMessage(err)}`, {
