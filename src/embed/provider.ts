@@ -13,6 +13,7 @@ import {
   wasmThreads,
   type EmbedSession,
   type Provider,
+  type SessionTuning,
 } from './session';
 import type { ProviderChoice } from '../core/settings';
 
@@ -27,6 +28,8 @@ export interface EmbedConfig {
   wasmThreads?: number;
   /** wasm sessions side by side, each in a worker of its own; see defaultLayout() */
   workers?: number;
+  /** ORT intra-op threads spin between operators (its default; the bench compares it off) */
+  spinning?: boolean;
 }
 
 /** How the wasm provider spreads over the cores: `workers` sessions of `threads` threads each. */
@@ -130,6 +133,7 @@ export class ModelSessions {
   private baseUrl = defaultBaseUrl();
   private threads?: number;
   private workers?: number;
+  private tuning: SessionTuning = {};
   /** the last model's bytes (one at a time: remote models are ~100 MB) */
   private model?: { ref: Blob | string; bytes: ModelBytes };
   private sessions = new Map<string, Promise<EmbedSession>>();
@@ -141,6 +145,7 @@ export class ModelSessions {
     if (config.wasmThreads !== undefined)
       this.threads = Math.max(1, Math.floor(config.wasmThreads));
     if (config.workers !== undefined) this.workers = Math.max(1, Math.floor(config.workers));
+    if (config.spinning !== undefined) this.tuning = { spinning: config.spinning };
   }
 
   /** The wasm layout runs use: what configure() asked for, the device's default otherwise. */
@@ -204,10 +209,14 @@ export class ModelSessions {
     if (!s) {
       const layout = this.layout();
       if (provider === 'wasm' && layout.workers > 1) {
-        s = openLanes(bytes.bytes, spec, { lanes: layout.workers, threads: layout.threads });
+        s = openLanes(bytes.bytes, spec, {
+          lanes: layout.workers,
+          threads: layout.threads,
+          tuning: this.tuning,
+        });
       } else {
         configureOrt(layout.threads);
-        s = createSession(bytes.bytes, spec, provider);
+        s = createSession(bytes.bytes, spec, provider, provider === 'wasm' ? this.tuning : {});
       }
       s.catch(() => this.sessions.delete(key));
       this.sessions.set(key, s);
