@@ -182,8 +182,14 @@ async function variants(page: Page, cores: number, isolated: boolean): Promise<v
   }
   await page.evaluate(`strataBenchOpen(${JSON.stringify(list)}, ${images})`);
   const keep = Math.min(KEEP, images);
-  for (const v of list)
+  // A first pass per variant starts its workers, compiles ORT's wasm, loads the model and runs
+  // one batch: the fixed cost a run pays before images flow (firstBatchSeconds).
+  const first = new Map<string, number>();
+  for (const v of list) {
+    const t = performance.now();
     await page.evaluate(`strataBenchPass('${v.id}', ${v.batch}, ${keep}, true)`);
+    first.set(v.id, Number(((performance.now() - t) / 1000).toFixed(2)));
+  }
 
   // Native anchor: the page's own tensors, batch = keep, at 1 thread and at every core.
   const b64 = (await page.evaluate(`strataBenchTensors(${keep})`)) as string;
@@ -281,6 +287,7 @@ async function variants(page: Page, cores: number, isolated: boolean): Promise<v
         imagesPerSecond: Number(ips(l.id).toFixed(2)),
         runs: e.runs,
         ...(e.device && { device: e.device }),
+        ...(first.has(l.id) && { firstBatchSeconds: first.get(l.id) }),
         cosine: meanCosine(e.rows!, ref.rows!, dim),
         cosineCentred: meanCosine(e.rows!, ref.rows!, dim, centre),
         vsBaseline: Number((ips(l.id) / ips('baseline')).toFixed(2)),
