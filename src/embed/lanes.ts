@@ -20,6 +20,8 @@ export interface LaneOptions {
   tuning?: SessionTuning;
   /** how a lane's worker is started (tests swap it) */
   factory?: () => Worker;
+  /** called once no lane is left, so the owner drops this session and a resume starts anew */
+  onDead?: () => void;
 }
 
 /** An EmbedSession spread over several workers; `lanes` x `threads` cores at most. */
@@ -112,6 +114,7 @@ export async function openLanes(
       for (;;) {
         const ready = live();
         if (ready.length === 0) {
+          opts.onDead?.();
           throw new Error(
             `${last || 'every embedding worker stopped'}; the images embedded so far are kept, ` +
               'and running again embeds only the rest.',

@@ -42,11 +42,15 @@ export interface WasmLayout {
  * One single-threaded session per core, in as many lane workers, up to MAX_WORKERS; 1 worker
  * (today's single session, in the embed worker itself) on a one-core device.
  *
- * Measured with `npm run bench:embed` (bundled MobileNetV2, 224 px, batch 8, 2-core machine
- * shared with other jobs, load average 5-7, medians of 3, interleaved): see the figures next
- * to MAX_WORKERS. Separate sessions need no cross-origin isolation (no SharedArrayBuffer), never
- * wait for each other inside an operator as ORT's intra-op threads do at every layer, and leave
- * the embed worker's thread free to decode the next batches while they run.
+ * Measured with `npm run bench:embed` (bundled MobileNetV2, 224 px, end to end, 48 JPEGs, 2-core
+ * machine shared with other jobs, load average 7.3-7.9 during the passes, medians of 3,
+ * interleaved), images/s: 1 session x 1 thread (the old default) 3.50; 1 x 2 threads 2.67;
+ * 1 x 2 threads without spinning 4.12; 2 lanes x 1 thread 3.72 (batch 8), 5.35 (batch 4),
+ * 5.48 (batch 16). Lanes were the fastest layout at two of three batch sizes and never slower
+ * than one thread; ORT's own 2 threads were slower than 1 whenever the machine was busier than
+ * its cores, because every operator waits for both threads (and they spin while waiting).
+ * Separate sessions also need no cross-origin isolation (no SharedArrayBuffer) and leave the
+ * embed worker's thread free to decode the next batches while they run.
  */
 export function defaultLayout(): WasmLayout {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
@@ -213,6 +217,7 @@ export class ModelSessions {
           lanes: layout.workers,
           threads: layout.threads,
           tuning: this.tuning,
+          onDead: () => this.sessions.delete(key),
         });
       } else {
         configureOrt(layout.threads);

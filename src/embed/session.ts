@@ -18,11 +18,12 @@ export type Provider = 'webgpu' | 'wasm';
 let configuredThreads: number | undefined;
 
 /**
- * Threads for the wasm provider: ORT's own rule, min(4, ceil(cores / 2)), and 1 when the page is
- * not cross-origin isolated (no SharedArrayBuffer). Half the cores leaves room for decoding and
- * the page. Measured (bench:embed, 224 px, 2-core machine shared with other jobs): 2 threads gave
- * 3.2 img/s against 4.5 on 1 thread, so using every core is not a safe default; the person or the
- * app can still ask for more with configure({ wasmThreads }).
+ * Threads for one wasm session when a run uses a single session (provider.ts defaultLayout
+ * spreads the work over one single-threaded session per core instead): ORT's own rule,
+ * min(4, ceil(cores / 2)), and 1 when the page is not cross-origin isolated (no
+ * SharedArrayBuffer). This is why the app used to say "wasm (1 thread)" on every 2-core machine.
+ * Measured (bench:embed, 224 px, 2-core machine shared with other jobs, load 7-9): 2 threads
+ * gave 2.67 img/s against 3.50 on 1 thread (4.12 with spinning off); see defaultLayout.
  */
 export function defaultThreads(): number {
   if (!globalThis.crossOriginIsolated) return 1;
