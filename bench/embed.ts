@@ -1,24 +1,32 @@
 /**
  * `npm run bench:embed`: images per second of the embed worker at the bundled model's size
  * (224 px), one JSON line per case, in headless Chromium on a PRODUCTION build (vite build +
- * vite preview with COOP/COEP): the build is where multi-threaded onnxruntime-web used to hang.
+ * vite preview with COOP/COEP), next to onnxruntime-node on the same model file as the native
+ * anchor (installed as a dev dependency; ONNXRUNTIME_NODE_INSTALL=skip keeps its install script
+ * from fetching GPU binaries, which it never needs here).
  *
- *   {case: decode|inference|e2e|cache, provider, threads, batch, images, reps,
- *    imagesPerSecond (median), runs (every pass)}
+ *   {case: 'variant', variant, runtime, workers, threads, batch, imagesPerSecond (median),
+ *    runs (every pass), cosine, cosineCentred, vsBaseline, vsNative, load}
  *
- * decode    = read + sniff + sha-256 + createImageBitmap + crop/scale + tensor, no model
- * inference = the model on ready-made tensors (after a warm-up batch)
- * e2e       = embedFiles on the same JPEGs, cache off (after a warm-up run)
- * The last line compares end to end with inference only for wasm on 1 thread and for the best
- * configuration (target: e2e >= 80% of inference-only). WebGPU is benchmarked only on a hardware
- * adapter: on a software one (SwiftShader) it is 30-90x slower than wasm.
+ * Web variants run embedFiles end to end (read, sniff, sha-256, decode, crop/scale, pack, model;
+ * cache off), exactly as the app does; "baseline" is the configuration the app used before
+ * (one session, 1 thread), "default" the one it uses now (provider.ts, defaultLayout), the rest
+ * the candidates tried. Native lines run the model alone on the very tensors the page packed
+ * (8 photos, batch 8) with onnxruntime-node's CPU provider at 1 thread and at every core:
+ * vsNative compares a web line with the native line of the same total thread count.
+ * cosine: mean cosine of each line's features of the first 8 photos to the baseline's (the fp32
+ * graph on wasm); cosineCentred: the same after subtracting the baseline's mean feature.
  *
  * Every figure is the median of --reps passes (default 3) over --images photo-sized JPEGs
- * (default 48); within a configuration the passes alternate (inference, e2e, inference, ...) so
- * load from other processes hits both alike. Compare lines from one run, not across runs.
- * --quick: 8 images, 1 pass (about a minute): checks that the built worker runs at all.
+ * (default 48). Passes interleave: rep 1 of every line, then rep 2 of every line, ..., so load
+ * from other processes hits every line alike; `load` is os.loadavg() when the line was measured.
+ * Compare lines from one run, not across runs.
+ * --quick: 8 images, 1 pass: checks that the built workers run at all.
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import * as ortNode from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium.ts';
@@ -32,6 +40,8 @@ const option = (name: string, fallback: number): number =>
 const quick = args.includes('--quick');
 const images = option('--images', quick ? 8 : 48);
 const reps = option('--reps', quick ? 1 : 3);
+/** Features of the first KEEP photos are compared; native runs on exactly these tensors. */
+const KEEP = 8;
 
 type Line = Record<string, unknown> & { imagesPerSecond?: number };
 
@@ -76,6 +86,7 @@ try {
   });
   const cores = Number(await page.evaluate('navigator.hardwareConcurrency'));
   const isolated = Boolean(await page.evaluate('crossOriginIsolated'));
+  console.log(JSON.stringify({ case: 'machine', cores, isolated, load: load() }));
   const run = async (suite: Record<string, unknown>): Promise<Line[]> => {
     const lines = (await page.evaluate(
       `strataEmbedBench(${JSON.stringify({ images, reps, ...suite })})`,
@@ -85,54 +96,205 @@ try {
   };
 
   await run({ kind: 'decode' });
-  const configs: { provider: 'wasm' | 'webgpu'; threads: number }[] = [
-    { provider: 'wasm', threads: 1 },
-  ];
-  if (isolated && cores > 1) configs.push({ provider: 'wasm', threads: cores });
   const gpu = (await page.evaluate('strataWebgpu()')) as { available: boolean; fallback?: boolean };
-  if (gpu.available && !gpu.fallback) configs.push({ provider: 'webgpu', threads: 1 });
-  else {
+  if (!gpu.available || gpu.fallback) {
     console.log(
       JSON.stringify({
-        case: 'inference',
-        provider: 'webgpu',
+        case: 'variant',
+        runtime: 'webgpu',
         skipped: gpu.available
           ? 'software adapter (SwiftShader): 30-90x slower than wasm, not a useful configuration'
           : 'no WebGPU adapter',
       }),
     );
   }
-
-  const results: { provider: string; threads: number; inference: number; e2e: number }[] = [];
-  for (const c of configs) {
-    const [inf, e2e] = await run({ kind: 'pipeline', ...c });
-    results.push({ ...c, inference: inf.imagesPerSecond ?? 0, e2e: e2e.imagesPerSecond ?? 0 });
-  }
-  const best = results.reduce((a, b) => (b.e2e > a.e2e ? b : a));
-  await run({ kind: 'batch', ...best });
+  await variants(page, cores, isolated);
   await run({ kind: 'cache' });
-
-  const one = results[0];
-  const summary = (r: (typeof results)[number]): Record<string, unknown> => ({
-    provider: r.provider,
-    threads: r.threads,
-    inference: r.inference,
-    e2e: r.e2e,
-    e2e_over_inference: Number((r.e2e / r.inference).toFixed(3)),
-  });
-  console.log(
-    JSON.stringify({
-      summary: true,
-      cores,
-      isolated,
-      wasm_1_thread: summary(one),
-      best: summary(best),
-      best_over_1_thread_e2e: Number((best.e2e / one.e2e).toFixed(2)),
-      target_e2e_over_inference: 0.8,
-      target_met: results.every((r) => r.e2e / r.inference >= 0.8),
-    }),
-  );
 } finally {
   await browser.close();
   await new Promise<void>((ok) => server.httpServer.close(() => ok()));
+}
+
+interface Variant {
+  id: string;
+  workers: number;
+  threads: number;
+  batch: number;
+  spinning?: boolean;
+}
+
+function load(): number[] {
+  return loadavg().map((l) => Number(l.toFixed(2)));
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Mean cosine of row i of `a` to row i of `ref`, optionally after subtracting `centre`. */
+function meanCosine(a: ArrayLike<number>, ref: ArrayLike<number>, dim: number, centre?: number[]) {
+  let sum = 0;
+  const n = ref.length / dim;
+  for (let i = 0; i < n; i++) {
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let d = 0; d < dim; d++) {
+      const c = centre ? centre[d] : 0;
+      const x = a[i * dim + d] - c;
+      const y = ref[i * dim + d] - c;
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    sum += ab / Math.sqrt(aa * bb || 1);
+  }
+  return Number((sum / n).toFixed(5));
+}
+
+interface Page {
+  evaluate(js: string): Promise<unknown>;
+}
+
+async function variants(page: Page, cores: number, isolated: boolean): Promise<void> {
+  const opened = (await page.evaluate(`strataBenchOpen([], ${images})`)) as {
+    defaultLayout: { workers: number; threads: number };
+  };
+  const d = opened.defaultLayout;
+  const list: Variant[] = [
+    { id: 'baseline', workers: 1, threads: 1, batch: 8 },
+    { id: 'default', workers: d.workers, threads: d.threads, batch: 8 },
+  ];
+  if (cores > 1) {
+    if (isolated) {
+      list.push({ id: `threads-${cores}`, workers: 1, threads: cores, batch: 8 });
+      list.push({
+        id: `threads-${cores}-no-spin`,
+        workers: 1,
+        threads: cores,
+        batch: 8,
+        spinning: false,
+      });
+    }
+    list.push({ id: `workers-${cores}-batch-4`, workers: cores, threads: 1, batch: 4 });
+    list.push({ id: `workers-${cores}-batch-16`, workers: cores, threads: 1, batch: 16 });
+  }
+  await page.evaluate(`strataBenchOpen(${JSON.stringify(list)}, ${images})`);
+  const keep = Math.min(KEEP, images);
+  // A first pass per variant starts its workers, compiles ORT's wasm, loads the model and runs
+  // one batch: the fixed cost a run pays before images flow (firstBatchSeconds).
+  const first = new Map<string, number>();
+  for (const v of list) {
+    const t = performance.now();
+    await page.evaluate(`strataBenchPass('${v.id}', ${v.batch}, ${keep}, true)`);
+    first.set(v.id, Number(((performance.now() - t) / 1000).toFixed(2)));
+  }
+
+  // Native anchor: the page's own tensors, batch = keep, at 1 thread and at every core.
+  const b64 = (await page.evaluate(`strataBenchTensors(${keep})`)) as string;
+  const buf = Buffer.from(b64, 'base64');
+  const tensorData = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const modelBytes = readFileSync(resolve(ROOT, 'public/models/mobilenet-v2-1.4/model.onnx'));
+  const nativeThreads = [...new Set([1, cores])];
+  const native = new Map<number, ortNode.InferenceSession>();
+  for (const t of nativeThreads) {
+    native.set(
+      t,
+      await ortNode.InferenceSession.create(modelBytes, {
+        intraOpNumThreads: t,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      }),
+    );
+  }
+  const input = new ortNode.Tensor('float32', tensorData, [keep, 3, 224, 224]);
+  const nativePass = async (t: number): Promise<{ ips: number; rows: Float32Array }> => {
+    const s = native.get(t)!;
+    let rows: Float32Array = new Float32Array();
+    const start = performance.now();
+    for (let done = 0; done < images; done += keep) {
+      const out = await s.run({ input });
+      rows = out.feature.data as Float32Array;
+    }
+    return { ips: (images * 1000) / (performance.now() - start), rows };
+  };
+  for (const t of nativeThreads) await nativePass(t); // warm-up
+
+  type Result = { runs: number[]; rows?: number[]; dim: number; device?: string; load?: number[] };
+  const results = new Map<string, Result>();
+  const entry = (id: string): Result => {
+    if (!results.has(id)) results.set(id, { runs: [], dim: 0 });
+    return results.get(id)!;
+  };
+  for (let r = 0; r < reps; r++) {
+    for (const v of list) {
+      const p = (await page.evaluate(`strataBenchPass('${v.id}', ${v.batch}, ${keep}, false)`)) as {
+        imagesPerSecond: number;
+        rows: number[];
+        dim: number;
+        device: string;
+      };
+      const e = entry(v.id);
+      e.runs.push(p.imagesPerSecond);
+      e.rows = p.rows;
+      e.dim = p.dim;
+      e.device = p.device;
+      e.load = load();
+    }
+    for (const t of nativeThreads) {
+      const p = await nativePass(t);
+      const e = entry(`native-${t}`);
+      e.runs.push(Number(p.ips.toFixed(2)));
+      e.rows = Array.from(p.rows);
+      e.dim = 1792;
+      e.load = load();
+    }
+  }
+
+  const ref = results.get('baseline')!;
+  const dim = ref.dim;
+  const centre = Array.from({ length: dim }, (_, d) => {
+    let s = 0;
+    for (let i = 0; i < keep; i++) s += ref.rows![i * dim + d];
+    return s / keep;
+  });
+  const ips = (id: string): number => median(results.get(id)!.runs);
+  const lines = [
+    ...list.map((v) => ({ ...v, runtime: 'onnxruntime-web wasm, end to end' })),
+    ...nativeThreads.map((t) => ({
+      id: `native-${t}`,
+      workers: 1,
+      threads: t,
+      batch: keep,
+      spinning: undefined,
+      runtime: 'onnxruntime-node cpu, model only',
+    })),
+  ];
+  for (const l of lines) {
+    const e = results.get(l.id)!;
+    const total = l.workers * l.threads;
+    const nat = results.has(`native-${total}`) ? ips(`native-${total}`) : undefined;
+    console.log(
+      JSON.stringify({
+        case: 'variant',
+        variant: l.id,
+        runtime: l.runtime,
+        workers: l.workers,
+        threads: l.threads,
+        ...(l.spinning === false && { spinning: false }),
+        batch: l.batch,
+        imagesPerSecond: Number(ips(l.id).toFixed(2)),
+        runs: e.runs,
+        ...(e.device && { device: e.device }),
+        ...(first.has(l.id) && { firstBatchSeconds: first.get(l.id) }),
+        cosine: meanCosine(e.rows!, ref.rows!, dim),
+        cosineCentred: meanCosine(e.rows!, ref.rows!, dim, centre),
+        vsBaseline: Number((ips(l.id) / ips('baseline')).toFixed(2)),
+        ...(nat && { vsNative: Number((ips(l.id) / nat).toFixed(2)) }),
+        load: e.load,
+      }),
+    );
+  }
+  for (const s of native.values()) await s.release();
 }

@@ -6,8 +6,9 @@
  * Not part of the app.
  */
 import * as Comlink from 'comlink';
-import type { EmbedBench, Timing } from './bench';
+import type { BenchLayout, EmbedBench, Timing } from './bench';
 import { BUNDLED_MODEL } from './models';
+import { defaultLayout } from './provider';
 import type { Provider } from './session';
 
 export interface BenchSuite {
@@ -113,10 +114,64 @@ async function strataEmbedBench(suite: BenchSuite): Promise<Record<string, unkno
   }
 }
 
+/** One worker per web configuration, alive for the whole run so passes can interleave. */
+const variants = new Map<string, Comlink.Remote<EmbedBench>>();
+
+async function strataBenchOpen(
+  list: (BenchLayout & { id: string })[],
+  images: number,
+): Promise<{ cores: number; isolated: boolean; defaultLayout: BenchLayout }> {
+  photos ??= await makePhotos(images, 800, 600);
+  for (const v of list) {
+    const worker = new Worker(new URL('../workers/embed-bench.worker.ts', import.meta.url), {
+      type: 'module',
+    });
+    const api = Comlink.wrap<EmbedBench>(worker);
+    await api.setup({ workers: v.workers, threads: v.threads, spinning: v.spinning });
+    variants.set(v.id, api);
+  }
+  return {
+    cores: navigator.hardwareConcurrency,
+    isolated: crossOriginIsolated,
+    defaultLayout: defaultLayout(),
+  };
+}
+
+/** One end-to-end pass of a variant; `warm` runs only one batch (loads the model). */
+async function strataBenchPass(
+  id: string,
+  batch: number,
+  keep: number,
+  warm: boolean,
+): Promise<Record<string, unknown>> {
+  const api = variants.get(id)!;
+  const files = warm ? photos!.slice(0, Math.max(batch, keep)) : photos!;
+  const r = await api.pass(files, BUNDLED_MODEL, batch, 'wasm', keep);
+  return { ...r, rows: Array.from(r.rows) };
+}
+
+/** The packed input tensors of the first `keep` photos, base64 (for onnxruntime-node). */
+async function strataBenchTensors(keep: number): Promise<string> {
+  const api = variants.values().next().value!;
+  const t = await api.tensors(photos!.slice(0, keep), BUNDLED_MODEL);
+  const bytes = new Uint8Array(t.buffer);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
 async function strataWebgpu(): Promise<{ available: boolean; fallback?: boolean }> {
   const adapter = await navigator.gpu?.requestAdapter();
   if (!adapter) return { available: false };
   return { available: true, fallback: adapter.info.isFallbackAdapter };
 }
 
-Object.assign(globalThis, { strataEmbedBench, strataWebgpu });
+Object.assign(globalThis, {
+  strataEmbedBench,
+  strataWebgpu,
+  strataBenchOpen,
+  strataBenchPass,
+  strataBenchTensors,
+});

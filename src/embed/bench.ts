@@ -27,6 +27,23 @@ const timing = (images: number, ms: number): Timing => ({
   imagesPerSecond: Number(((images * 1000) / ms).toFixed(2)),
 });
 
+/** One web configuration the bench compares (see bench/embed.ts). */
+export interface BenchLayout {
+  workers: number;
+  threads: number;
+  spinning?: boolean;
+}
+
+/** An end-to-end pass: its speed, where it ran, and the rows of the first `keep` files. */
+export interface BenchPass extends Timing {
+  device: string;
+  threads: number;
+  workers: number;
+  /** keep x dim, in file order */
+  rows: Float32Array;
+  dim: number;
+}
+
 export class EmbedBench {
   private readonly service = new EmbedService();
   private readonly sessions: Partial<Record<Provider, Promise<EmbedSession>>> = {};
@@ -34,6 +51,61 @@ export class EmbedBench {
   configure(threads: number): number {
     this.service.configure({ wasmThreads: threads });
     return configureOrt(threads);
+  }
+
+  /** Fix this worker's layout before its first session (one configuration per worker). */
+  setup(layout: BenchLayout): void {
+    this.service.configure({
+      workers: layout.workers,
+      wasmThreads: layout.threads,
+      spinning: layout.spinning,
+    });
+  }
+
+  /**
+   * embedFiles without the cache, exactly as the app runs it (the first call also loads the
+   * model: callers make a warm-up pass first). Keeps the rows of the first `keep` files.
+   */
+  async pass(
+    files: Blob[],
+    spec: ModelSpec,
+    batch: number,
+    provider: Provider,
+    keep: number,
+  ): Promise<BenchPass> {
+    const items = files.map((file, i) => ({ key: String(i), file }));
+    const opts = { model: spec, provider, batchSize: batch, useCache: false };
+    const kept = new Map<number, Float32Array>();
+    let dim = 0;
+    const onRows = (r: { keys: string[]; data: Float32Array; dim: number }): void => {
+      dim = r.dim;
+      r.keys.forEach((k, i) => {
+        if (Number(k) < keep) kept.set(Number(k), r.data.slice(i * r.dim, (i + 1) * r.dim));
+      });
+    };
+    const none = (): void => undefined;
+    const t = performance.now();
+    const s = await this.service.embedFiles(items, opts, onRows, none, none);
+    const ms = performance.now() - t;
+    if (s.computed !== files.length) throw new Error(`computed ${s.computed} of ${files.length}`);
+    const rows = new Float32Array(keep * dim);
+    for (let i = 0; i < keep; i++) rows.set(kept.get(i)!, i * dim);
+    return {
+      ...timing(files.length, ms),
+      device: s.device,
+      threads: s.threads,
+      workers: s.workers,
+      rows,
+      dim,
+    };
+  }
+
+  /** The model's input tensors for `files`, decoded and packed as the app does. */
+  async tensors(files: Blob[], spec: ModelSpec): Promise<Float32Array> {
+    const out = new Float32Array(files.length * 3 * spec.inputSize ** 2);
+    const bitmaps = await Promise.all(files.map((f) => decodeBitmap(f)));
+    bitmaps.forEach((bmp, j) => bitmapToInput(bmp, spec, out, j));
+    return out;
   }
 
   /** What the worker does before the model: read, sniff, hash, decode, crop/scale, tensor. */

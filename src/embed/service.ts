@@ -5,9 +5,10 @@
  *
  * One run: read each file, sniff it, hash it, look it up in the cache (hits go straight back),
  * then decode the misses in batches and run the model (provider.ts loads it and picks the
- * execution provider). The next batch is read and decoded while the current one is in the model:
- * createImageBitmap decodes on the browser's decoder threads, so decoding overlaps inference even
- * though this worker has one JS thread.
+ * execution provider). Batches overlap: on wasm the model runs in lane workers (lanes.ts), up to
+ * two batches per lane in flight, while this worker's thread reads, decodes and packs the next
+ * one; with a single in-worker session, the next batch is decoded by the browser's decoder
+ * threads (createImageBitmap) while the current one is in the model.
  *
  * Rows go to `onRows` as Float32Arrays (row-major, `dim` floats per key), in no particular order:
  * cached items first within each window, then computed batches. Raw model outputs: centring and
@@ -18,8 +19,8 @@ import { CHUNK_ROWS, EmbeddingCache } from '../store/embed-cache';
 import { bitmapToInput, decodeBitmap, decodeFailure } from './decode';
 import type { ModelBytes } from './model-fetch';
 import { preprocessingId, type ModelSpec } from './models';
-import { ModelSessions, type EmbedConfig, type EmbedProbe } from './provider';
-import { ortMessage, type EmbedSession, type Provider } from './session';
+import { ModelSessions, type EmbedConfig, type EmbedProbe, type Placement } from './provider';
+import { ortMessage, type EmbedSession } from './session';
 import { sha256Hex } from './sha256';
 import { sniffImage } from './sniff';
 import type { ProviderChoice } from '../core/settings';
@@ -58,6 +59,8 @@ export interface EmbedProgress {
   etaSeconds: number;
   /** e.g. "wasm (2 threads)" or "webgpu"; "" until the model is loaded */
   provider: string;
+  /** the same in plain words, e.g. "this device's processor, 2 threads"; "" until loaded */
+  device?: string;
   cached: number;
   /** model download in progress (remote models on first use) */
   download?: { loaded: number; total?: number };
@@ -73,6 +76,11 @@ export interface EmbedSummary {
   cached: number;
   skipped: number;
   provider: string;
+  /** where the model ran, in plain words: "this device's processor, 2 threads" */
+  device: string;
+  /** threads that ran the model in all (0 on WebGPU) and sessions side by side */
+  threads: number;
+  workers: number;
   /** things that went wrong without stopping the run (e.g. the cache could not be written) */
   warnings: string[];
   /** true when cancel() stopped the run early */
@@ -165,7 +173,7 @@ export class EmbedService {
     const total = items.length;
     const warnings: string[] = [];
     const stats = { computed: 0, cached: 0, skipped: 0 };
-    let label = '';
+    let placed: Placement | undefined;
     let dim = spec.dim;
     let download: EmbedProgress['download'];
     let computeStart = 0;
@@ -179,7 +187,8 @@ export class EmbedService {
         total,
         itemsPerSecond: rate,
         etaSeconds: rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY,
-        provider: label,
+        provider: placed?.label ?? '',
+        device: placed?.device ?? '',
         cached: stats.cached,
         download,
       });
@@ -349,10 +358,35 @@ export class EmbedService {
       return { input, n: good.length, entries: good };
     };
 
-    let provider: Provider | undefined;
     let pending: Promise<Batch | null> | null = null;
     let session: EmbedSession | undefined;
     let cancelled = false;
+    /** batches in the model now; at most `depth` (two per lane), so memory stays bounded */
+    const inflight = new Set<Promise<void>>();
+    const finish = async (batch: Batch, result: { rows: Float32Array; dim: number }) => {
+      if (dim === 0) dim = result.dim;
+      if (result.dim !== dim) {
+        throw new Error(`${spec.name} returned ${result.dim}-d rows after ${dim}-d ones.`);
+      }
+      const keys: string[] = [];
+      const out = new Float32Array(batch.entries.reduce((s, e) => s + e.keys.length, 0) * dim);
+      batch.entries.forEach((e, i) => {
+        const row = result.rows.subarray(i * dim, (i + 1) * dim);
+        for (const k of e.keys) {
+          out.set(row, keys.length * dim);
+          keys.push(k);
+        }
+        queued.delete(e.hash);
+        if (cacheWritable) {
+          toStore.hashes.push(e.hash);
+          toStore.rows.push(row);
+        }
+      });
+      stats.computed += keys.length;
+      emit(keys, out, dim);
+      progress();
+      await flush(false);
+    };
     try {
       if (needsBytes) await loadBytes();
       modelKey = ModelSessions.key(spec, bytes);
@@ -369,7 +403,6 @@ export class EmbedService {
           progress();
           continue;
         }
-        let result: { rows: Float32Array; dim: number };
         if (!session) {
           const b = await loadBytes();
           const chosen = await this.models.choose(
@@ -381,37 +414,23 @@ export class EmbedService {
             batch.n,
           );
           session = chosen.session;
-          provider = session.provider;
-          label = this.models.label(provider);
+          placed = this.models.placement(session);
           if (chosen.note) warnings.push(chosen.note);
           computeStart = performance.now();
-          result = chosen.first ?? (await session.run(batch.input, batch.n));
-        } else {
-          result = await session.run(batch.input, batch.n);
+          await finish(batch, chosen.first ?? (await session.run(batch.input, batch.n)));
+          continue;
         }
-        if (dim === 0) dim = result.dim;
-        if (result.dim !== dim) {
-          throw new Error(`${spec.name} returned ${result.dim}-d rows after ${dim}-d ones.`);
-        }
-        const keys: string[] = [];
-        const out = new Float32Array(batch.entries.reduce((s, e) => s + e.keys.length, 0) * dim);
-        batch.entries.forEach((e, i) => {
-          const row = result.rows.subarray(i * dim, (i + 1) * dim);
-          for (const k of e.keys) {
-            out.set(row, keys.length * dim);
-            keys.push(k);
-          }
-          queued.delete(e.hash);
-          if (cacheWritable) {
-            toStore.hashes.push(e.hash);
-            toStore.rows.push(row);
-          }
-        });
-        stats.computed += keys.length;
-        emit(keys, out, dim);
-        progress();
-        await flush(false);
+        const job = session.run(batch.input, batch.n).then((r) => finish(batch, r));
+        inflight.add(job);
+        void job.then(
+          () => inflight.delete(job),
+          () => inflight.delete(job),
+        );
+        const depth = 2 * (session.lanes ?? 0) || 1;
+        while (inflight.size >= depth) await Promise.race(inflight);
+        check();
       }
+      await Promise.all(inflight);
     } catch (err) {
       if (!(err instanceof Cancelled) && !signal.aborted) throw err;
       cancelled = true;
@@ -419,6 +438,7 @@ export class EmbedService {
       // Let a batch that is still being read/decoded settle, so no skip or cached row is
       // reported after this call has returned.
       if (pending) await pending.catch(() => undefined);
+      await Promise.allSettled(inflight);
       await gen.return(undefined).catch(() => undefined);
       await flush(true);
       if (this.abort === ctrl) this.abort = undefined;
@@ -428,7 +448,10 @@ export class EmbedService {
       computed: stats.computed,
       cached: stats.cached,
       skipped: stats.skipped,
-      provider: label || (provider ? this.models.label(provider) : ''),
+      provider: placed?.label ?? '',
+      device: placed?.device ?? '',
+      threads: placed?.threads ?? 0,
+      workers: placed?.workers ?? 0,
       warnings,
       cancelled,
     };

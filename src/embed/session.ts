@@ -18,11 +18,12 @@ export type Provider = 'webgpu' | 'wasm';
 let configuredThreads: number | undefined;
 
 /**
- * Threads for the wasm provider: ORT's own rule, min(4, ceil(cores / 2)), and 1 when the page is
- * not cross-origin isolated (no SharedArrayBuffer). Half the cores leaves room for decoding and
- * the page. Measured (bench:embed, 224 px, 2-core machine shared with other jobs): 2 threads gave
- * 3.2 img/s against 4.5 on 1 thread, so using every core is not a safe default; the person or the
- * app can still ask for more with configure({ wasmThreads }).
+ * Threads for one wasm session when a run uses a single session (provider.ts defaultLayout
+ * spreads the work over one single-threaded session per core instead): ORT's own rule,
+ * min(4, ceil(cores / 2)), and 1 when the page is not cross-origin isolated (no
+ * SharedArrayBuffer). This is why the app used to say "wasm (1 thread)" on every 2-core machine.
+ * Measured (bench:embed, 224 px, 2-core machine shared with other jobs, load 7-9): 2 threads
+ * gave 2.67 img/s against 3.50 on 1 thread (4.12 with spinning off); see defaultLayout.
  */
 export function defaultThreads(): number {
   if (!globalThis.crossOriginIsolated) return 1;
@@ -48,9 +49,22 @@ export function wasmThreads(): number {
   return configuredThreads ?? defaultThreads();
 }
 
+/** Session options the bench compares (the app uses the defaults). */
+export interface SessionTuning {
+  /**
+   * Let ORT's intra-op threads spin between operators (ORT's default). Off, a waiting thread
+   * sleeps at once: better when the machine is busier than its core count, never faster alone.
+   */
+  spinning?: boolean;
+}
+
 export interface EmbedSession {
   readonly provider: Provider;
   readonly inputName: string;
+  /** sessions side by side behind this one (lanes.ts); absent: one session */
+  readonly lanes?: number;
+  /** wasm threads per session; absent: this worker's ORT setting */
+  readonly threads?: number;
   run(input: Float32Array, n: number): Promise<{ rows: Float32Array; dim: number }>;
   release(): Promise<void>;
 }
@@ -65,6 +79,7 @@ export async function createSession(
   bytes: Uint8Array,
   spec: ModelSpec,
   provider: Provider,
+  tuning: SessionTuning = {},
 ): Promise<EmbedSession> {
   configureOrt();
   let session: ort.InferenceSession;
@@ -72,6 +87,9 @@ export async function createSession(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
+      ...(tuning.spinning === false && {
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      }),
     });
   } catch (err) {
     throw new Error(`${spec.name} could not be loaded on ${provider}: ${ortMessage(err)}`, {

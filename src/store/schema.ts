@@ -154,6 +154,8 @@ export interface RunInfo {
   readonly backendUsed?: string;
   /** embedding provider actually used */
   readonly providerUsed?: string;
+  /** where the model ran, in plain words, e.g. "this device's processor, 2 threads" */
+  readonly embeddedOn?: string;
   readonly notices: readonly Notice[];
   /** items the embed stage could not use, with reasons */
   readonly skipped: readonly SkippedFile[];

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FLOPS_PER_SECOND, estimateFlops, hierarchyConfig } from '../../src/core';
 import type { RunSettings } from '../../src/pipeline/contract';
-import { EMBED_IMAGES_PER_SECOND, estimateRun } from '../../src/ui/curate/estimate';
+import { estimateEmbedSeconds, estimateRun } from '../../src/ui/curate/estimate';
 
 const SETTINGS: RunSettings = {
   model: 'precomputed',
@@ -35,6 +35,6 @@ describe('estimateRun', () => {
       init: 4 * DEFAULT_FLOPS_PER_SECOND,
     });
     expect(fast.cluster).toBeCloseTo(slow.cluster / 4, 9);
-    expect(fast.embed).toBe(10_000 / EMBED_IMAGES_PER_SECOND);
+    expect(fast.embed).toBe(estimateEmbedSeconds(10_000));
   });
 });

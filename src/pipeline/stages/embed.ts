@@ -108,10 +108,13 @@ async function embedMissing(
   };
   const onProgress = (p: EmbedProgress): void => {
     if (p.provider) ctx.run.providerUsed = p.provider;
+    if (p.device) ctx.run.embeddedOn = p.device;
     rate.set(p.itemsPerSecond);
     const what = p.download
       ? `downloading the model: ${Math.round(p.download.loaded / 1e6)} MB`
-      : `embedding${p.provider ? ` with ${p.provider}` : ''}: ${already + p.done} of ${total}`;
+      : p.device
+        ? `embedding on ${p.device}: ${already + p.done} of ${total}`
+        : `embedding: ${already + p.done} of ${total}`;
     ctx.run.stages.embed = { ...ctx.run.stages.embed, done: already + p.done, total };
     ctx.emit({
       type: 'progress',
@@ -152,6 +155,7 @@ async function embedMissing(
     ctx.count('embedded', summary.computed);
     ctx.count('embedReused', summary.cached);
     if (summary.provider) ctx.run.providerUsed = summary.provider;
+    if (summary.device) ctx.run.embeddedOn = summary.device;
     for (const w of summary.warnings) ctx.notice('embed', 'warning', w);
     if (summary.cancelled) throw new CancelledError();
     return dim;
