@@ -197,11 +197,26 @@ export function idsFile(ids: readonly string[], rows: number, path = 'ids.txt'):
   return textFile(path, ids.length ? ids.join('\n') + '\n' : '');
 }
 
+/**
+ * A dataset name as one line of Markdown text: line breaks and control characters become spaces,
+ * and characters Markdown reads as markup are escaped, so a name cannot add headings, links or
+ * HTML to the README.
+ */
+export function markdownText(s: string): string {
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- the point: control characters go
+      .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+      .replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`)
+      .trim()
+  );
+}
+
 function readme(o: JobBundleOptions, ref: ReferenceConfig): string {
   const target = o.target ?? 'N';
   const ks = ref.n_clusters.join(' / ');
   const rs = ref.sample_size.join(' / ');
-  return `# Strata distributed job${o.name ? `: ${o.name}` : ''}
+  return `# Strata distributed job${o.name ? `: ${markdownText(o.name)}` : ''}
 
 This folder holds ${o.embeddings.rows} embeddings of dimension ${o.embeddings.cols}${
     o.center
@@ -232,13 +247,15 @@ export JOB="$(pwd)"          # this folder
 git clone https://github.com/facebookresearch/ssl-data-curation.git
 cd ssl-data-curation && pip install -r requirements.txt && cd scripts
 
-# 1. write the launch scripts for every level into $JOB/run
+# 1. write the launch scripts for every level into $JOB/run (it must not exist yet: the
+#    launcher refuses to reuse a folder; remove it or pick another name to start over)
 python hierarchical_kmeans_launcher.py \\
   --exp_dir "$JOB/run" \\
   --embeddings_path "$JOB/embeddings.npy" \\
   --config_file "$JOB/config.yaml"
 
-# 2. run the levels: on SLURM, or on this machine
+# 2. run the levels: on SLURM, or on this machine. A run that stopped (a node failed, a job
+#    hit its time limit) resumes from its checkpoints: run the same command again.
 (cd "$JOB/run" && bash launcher.sh)        # or: (cd "$JOB/run" && bash local_launcher.sh)
 
 # 3. balanced sampling of ${target} points; indices go to $JOB/run/curated_datasets/

@@ -4,14 +4,15 @@
  * millions of rows never has to fit in memory to be exported).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../core/errors.ts';
 import type { BundleFile } from './files.ts';
 import type { ReferenceSource } from './import.ts';
-import type { EmbeddingSource } from './job-bundle.ts';
+import { matrixSource, type EmbeddingSource } from './job-bundle.ts';
+import { parseNpy } from '../core/npy.ts';
 import { readNpyHeader } from './sorted-clusters.ts';
 
 /** Writes every file under `dir` (created as needed), streaming each file's content. */
@@ -42,8 +43,25 @@ export async function sourceFromDir(dir: string): Promise<ReferenceSource> {
   const walk = async (d: string, depth: number): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (e.isDirectory() && depth < MAX_DEPTH) await walk(p, depth + 1);
-      else if (e.isFile()) {
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        // The reference writes level{t}/centroids.npy and sorted_clusters.npy as links into
+        // level{t}/step{N}/: follow links that stay inside the chosen folder, refuse others.
+        const target = await realpath(p).catch(() => undefined);
+        if (!target) throw new InputError(`${relative(dir, p)} is a broken link`);
+        const r = relative(root, target);
+        if (r.startsWith('..') || isAbsolute(r)) {
+          throw new InputError(
+            `${relative(dir, p)} links outside the folder (to ${target}); refusing to follow it`,
+          );
+        }
+        const st = await stat(target);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      }
+      if (isDir && depth < MAX_DEPTH) await walk(p, depth + 1);
+      else if (isFile) {
         paths.push(relative(dir, p).split(sep).join('/'));
         if (paths.length > MAX_FILES) {
           throw new InputError(`${dir} holds more than ${MAX_FILES} files: is it the run folder?`);
@@ -51,6 +69,7 @@ export async function sourceFromDir(dir: string): Promise<ReferenceSource> {
       }
     }
   };
+  const root = await realpath(dir);
   await walk(dir, 0);
   return {
     paths,
@@ -109,9 +128,12 @@ export async function npyFileSource(
     );
   }
   if (h.fortranOrder) {
-    throw new InputError(
-      `${path}: Fortran-order arrays cannot be streamed; save with np.ascontiguousarray`,
-    );
+    // Column-major files cannot be read row chunk by row chunk: read it whole (as `curate`
+    // does) and stream the row-major copy.
+    const arr = parseNpy(await readFileBytes(path)); // the core's reader turns it row-major
+    const data =
+      arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
+    return matrixSource({ data, rows: h.shape[0], cols: h.shape[1] });
   }
   const [rows, cols] = h.shape;
   const need = h.dataOffset + rows * cols * item;

@@ -111,6 +111,22 @@ describe('job bundle export', () => {
     }
   });
 
+  it("keeps a dataset name to one line of plain text in the README's heading", async () => {
+    const bundle = exportJobBundle({
+      embeddings: matrixSource(x, 8),
+      config: CONFIG,
+      name: 'cats\n# Run this: [link](http://x) <img src=x>',
+    });
+    const readme = text((await files(bundle))['README.md']);
+    const [heading, second] = readme.split('\n');
+    expect(heading).toBe(
+      '# Strata distributed job: cats \\# Run this: \\[link\\]\\(http://x\\) \\<img src=x\\>',
+    );
+    expect(second).toBe('');
+    expect(readme).toMatch(/must not exist yet/);
+    expect(readme).toMatch(/resumes from its checkpoints: run the same command again/);
+  });
+
   it('streams the embeddings: one source chunk is read per output chunk, on demand', async () => {
     let pulled = 0;
     const source: EmbeddingSource = {

@@ -322,3 +322,31 @@ print(json.dumps({"levels": levels, "curated": [str(sel.dtype), len(sel)]}))
     expect(got.curated).toEqual(['int64', 30]);
   });
 });
+
+describe('strata export-job on a column-major .npy', () => {
+  it('accepts a Fortran-order file as curate does, and writes the rows in order', async () => {
+    const rows = 40;
+    const cols = 6;
+    const x = Float32Array.from({ length: rows * cols }, (_, i) => i * 0.5 - 3);
+    // The same matrix stored column by column, as np.save(np.asfortranarray(x)) writes it.
+    const colMajor = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) colMajor[c * rows + r] = x[r * cols + c];
+    let dict = `{'descr': '<f4', 'fortran_order': True, 'shape': (${rows}, ${cols}), }`;
+    while ((10 + dict.length + 1) % 64 !== 0) dict += ' ';
+    dict += '\n';
+    const header = new Uint8Array(10 + dict.length);
+    header.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, dict.length & 0xff, dict.length >> 8]);
+    header.set(new TextEncoder().encode(dict), 10);
+    const dir = tempDir();
+    const path = join(dir, 'fortran.npy');
+    writeFileSync(path, Buffer.concat([header, new Uint8Array(colMajor.buffer)]));
+    const out = join(dir, 'job');
+    const r = await strata('export-job', '--embeddings', path, '--out', out, '--clusters', '8,2');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const written = parseNpy(readFileSync(join(out, 'embeddings.npy')));
+    expect(written.shape).toEqual([rows, cols]);
+    expect(Array.from(written.data as Float32Array)).toEqual(Array.from(x));
+  });
+});

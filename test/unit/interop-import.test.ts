@@ -1,4 +1,12 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
@@ -70,6 +78,38 @@ function expectBalancedAtEveryNode(h: Hierarchy, selection: ArrayLike<number>): 
 }
 
 describe('importing a reference output directory', () => {
+  it("follows the reference's links inside the folder and refuses links that leave it", async () => {
+    // The reference writes level{t}/centroids.npy and sorted_clusters.npy as links into the
+    // level's last step folder: build that layout from the fixture.
+    const dir = tempDir();
+    cpSync(LAYOUT, dir, { recursive: true });
+    for (let t = 1; t <= FIXTURE.n_clusters.length; t++) {
+      const level = join(dir, `level${t}`);
+      mkdirSync(join(level, 'step2'));
+      for (const name of ['centroids.npy', 'sorted_clusters.npy']) {
+        renameSync(join(level, name), join(level, 'step2', name));
+        symlinkSync(join('step2', name), join(level, name));
+      }
+    }
+    const x = embeddings();
+    const linked = await importReference(await sourceFromDir(dir), { embeddings: x });
+    const plain = await importReference(await sourceFromDir(LAYOUT), { embeddings: x });
+    expect(linked.hierarchy.levels.map((l) => l.clusters)).toEqual(
+      plain.hierarchy.levels.map((l) => l.clusters),
+    );
+    expect(linked.hierarchy.levels.map((l) => Array.from(l.centroids.data))).toEqual(
+      plain.hierarchy.levels.map((l) => Array.from(l.centroids.data)),
+    );
+
+    const elsewhere = tempDir();
+    cpSync(join(LAYOUT, 'level1', 'centroids.npy'), join(elsewhere, 'c.npy'));
+    rmSync(join(dir, 'level1', 'centroids.npy'));
+    symlinkSync(join(elsewhere, 'c.npy'), join(dir, 'level1', 'centroids.npy'));
+    await expect(sourceFromDir(dir)).rejects.toThrow(
+      /level1\/centroids\.npy links outside the folder .*; refusing to follow it/,
+    );
+  });
+
   it('reads the committed fixture into a hierarchy with labels and distances', async () => {
     const x = embeddings();
     const r = await importReference(await sourceFromDir(LAYOUT), { embeddings: x });
