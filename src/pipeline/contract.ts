@@ -267,11 +267,74 @@ export interface SizeDistribution {
   readonly after: Int32Array;
 }
 
-/** A 2-D projection of the run's embeddings (principal components), one point per row. */
+/**
+ * A 2-D map of the run's embeddings, one point per row: the principal components (`projection`)
+ * or the neighbourhood-keeping layout (`layout`).
+ */
 export interface Projection {
   readonly x: Float32Array;
   readonly y: Float32Array;
   readonly selected: Uint8Array;
+}
+
+/** Per-row facts the explorer colours, filters and counts with (one entry per row). */
+export interface RowFacts {
+  /** cluster id of every row at each level (index 0 = level 1) */
+  readonly clusters: readonly Int32Array[];
+  /** folder labels, sorted; `labelOfRow` indexes into it, -1 = at the top of the folder */
+  readonly labels: readonly string[];
+  readonly labelOfRow: Int32Array;
+  /** 1 where the row is in the curated subset now (the sampling's choice with the person's edits) */
+  readonly selected: Uint8Array;
+  /** 1 where the balanced sampling chose the row, before any edit */
+  readonly sampled: Uint8Array;
+}
+
+export interface SearchHit {
+  readonly row: number;
+  readonly item: ItemInfo;
+}
+
+export interface Neighbour {
+  readonly row: number;
+  readonly item: ItemInfo;
+  /** Euclidean distance in the normalised embedding space */
+  readonly distance: number;
+  readonly selected: boolean;
+}
+
+/** One item seen up close. */
+export interface ItemDetail {
+  readonly row: number;
+  readonly item: ItemInfo;
+  /** cluster id at level 1, 2, ... */
+  readonly clusters: readonly number[];
+  /** distance to its level-1 centroid */
+  readonly distance: number;
+  readonly selected: boolean;
+  readonly sampled: boolean;
+  /** why it is or is not in the curated subset, in plain words */
+  readonly why: string;
+  /** closest rows in the embedding, nearest first */
+  readonly neighbours: readonly Neighbour[];
+}
+
+export type EditAction = 'include' | 'exclude';
+
+/** One hands-on change, as listed to the person. */
+export interface CurationEdit {
+  readonly at: number;
+  readonly action: EditAction;
+  /** rows it names */
+  readonly rows: number;
+  /** what was acted on, e.g. a file name or "level 2 cluster 4" */
+  readonly what: string;
+}
+
+export interface CurationEdits {
+  readonly applied: readonly CurationEdit[];
+  /** undone edits, the most recent last (redo takes it back) */
+  readonly undone: readonly CurationEdit[];
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -386,7 +449,7 @@ export interface WorkspaceApi {
   topClusters(runId: RunId): Promise<ClusterSummary[]>;
   /** One cluster with its children and up to `limit` (default 60) of its raw items. */
   cluster(runId: RunId, level: number, id: number, limit?: number): Promise<ClusterDetail>;
-  /** Selected row indices (ascending), empty before sampling. */
+  /** Curated row indices (ascending: the sampling's choice with the person's edits), empty before sampling. */
   selection(runId: RunId): Promise<Int32Array>;
   /** Items of the given rows of the run's matrix. */
   itemsForRows(runId: RunId, rows: ArrayLike<number>): Promise<ItemInfo[]>;
@@ -395,6 +458,25 @@ export interface WorkspaceApi {
   sizeDistribution(runId: RunId): Promise<SizeDistribution>;
   /** 2-D PCA map of the embeddings (computed once in a worker, then stored). */
   projection(runId: RunId): Promise<Projection>;
+  /**
+   * The neighbourhood-keeping map (UMAP method, started from the PCA map): computed once in the
+   * projection worker (seconds to a minute for 100k rows), then stored with the run.
+   */
+  layout(runId: RunId): Promise<Projection>;
+  /** Cluster at every level, folder label and curated state of every row. */
+  rowFacts(runId: RunId): Promise<RowFacts>;
+  /** Rows whose path contains `query` (case-insensitive), or whose item number or hash it is. */
+  search(runId: RunId, query: string, limit?: number): Promise<SearchHit[]>;
+  /** One row up close: clusters, why it was or was not kept, `neighbours` (default 8) nearest rows. */
+  itemDetail(runId: RunId, row: number, neighbours?: number): Promise<ItemDetail>;
+
+  /* ---- hands-on curation (stored with the run; undoable) ---- */
+
+  /** Include or exclude rows by hand; `what` names them for the edit list. Returns the run. */
+  edit(runId: RunId, action: EditAction, rows: ArrayLike<number>, what: string): Promise<RunInfo>;
+  undoEdit(runId: RunId): Promise<RunInfo>;
+  redoEdit(runId: RunId): Promise<RunInfo>;
+  edits(runId: RunId): Promise<CurationEdits>;
 
   /* ---- export ---- */
 
