@@ -287,6 +287,8 @@ export interface WorkspaceApi {
   getDataset(datasetId: DatasetId): Promise<DatasetInfo | undefined>;
   /** Items in index order, `limit` at a time (paging for large datasets). */
   listItems(datasetId: DatasetId, offset?: number, limit?: number): Promise<ItemInfo[]>;
+  /** The stored file of an item (for the large view), or undefined for precomputed rows. */
+  file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined>;
   /** The stored ~96 px thumbnail (PNG/WebP blob), or undefined when none could be made. */
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined>;
   /** Delete a dataset with its items, files, embeddings and every run on it. */

@@ -97,6 +97,8 @@ export interface RowFacts {
   readonly selected: Uint8Array;
   /** 1 where the balanced sampling chose the row, before any edit */
   readonly sampled: Uint8Array;
+  /** squared distance of each row to its level-1 centroid */
+  readonly dist2: Float32Array;
 }
 
 export interface SearchHit {

@@ -42,6 +42,7 @@ export async function rowFacts(db: Db, run: RunRecord, index: ExploreIndex): Pro
     labelOfRow,
     selected: index.selected.slice(),
     sampled: index.sampled.slice(),
+    dist2: index.levels[0]?.dist2.slice() ?? new Float32Array(index.rowItems.length),
   };
 }
 

@@ -8,6 +8,7 @@ import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
   getDataset as getDatasetRecord,
+  getFile,
   getRunRecord,
   getThumb,
   listDatasets as listDatasetRecords,
@@ -171,6 +172,10 @@ export class Workspace implements WorkspaceApi {
 
   async listItems(datasetId: DatasetId, offset = 0, limit = 100): Promise<ItemInfo[]> {
     return (await pageItems(this.#db, datasetId, offset, limit)).map(toItemInfo);
+  }
+
+  file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
+    return getFile(this.#db, datasetId, index);
   }
 
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
