@@ -128,6 +128,8 @@ export class Explorer {
     let base: Int32Array | null = sel;
     if (hits) {
       if (base) {
+        // A throwaway lookup inside a getter; nothing renders from it.
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity
         const inSel = new Set(base);
         base = hits.filter((r) => inSel.has(r));
       } else base = hits;

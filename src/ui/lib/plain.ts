@@ -34,6 +34,14 @@ export function plainProvider(provider: string | undefined): string {
   return provider;
 }
 
+/**
+ * A notice's message without the internal backend name the cluster worker puts in front
+ * ("Clustering on cpu-wasm-relaxed-simd-x2: ..."); the sentence after it says it plainly.
+ */
+export function plainMessage(message: string): string {
+  return message.replace(/^Clustering on [^:]*: /, '');
+}
+
 /** Notices with the same message told once: one notice per cause. */
 export function uniqueNotices<T extends { readonly message: string; readonly level: string }>(
   notices: readonly T[],
