@@ -2,7 +2,7 @@
 /**
  * npm run bench:explore [-- --sizes=20000,100000 --dim=128 --no-layout]: the explorer map
  * benchmark in headless Chromium (bench/explore-map.html). Prints JSON lines: first_map_pca_ms,
- * pan_fps (fps while panning, capped by the refresh rate, and max_fps from the GPU time of one
+ * pan_fps (fps while panning, capped by the refresh rate, and max_fps from the time of one
  * frame) and neighbourhood_layout_ms per size, then one line with the machine's load
  * (os.loadavg) before and after.
  */
