@@ -109,7 +109,15 @@ describe('exploring and editing a finished run in the built app', () => {
 
     // Only the curated ones of the region; open the first and exclude it.
     await page.getByLabel('Curated', { exact: true }).selectOption('curated');
-    await expect.poll(() => grid.count()).toBeGreaterThan(0);
+    // The grid has reloaded once it lists as many items as match, every one of them curated.
+    await expect
+      .poll(async () => {
+        const n = Number((await matches.textContent())?.replace(/,/g, ''));
+        const cells = await grid.count();
+        const notCurated = await grid.locator('button:not(.selected)').count();
+        return n > 0 && cells === Math.min(n, 120) && notCurated === 0;
+      })
+      .toBe(true);
     const before = await kept(page);
     const cell = grid.first().locator('button');
     const name = (await cell.locator('.name').textContent()) ?? '';
@@ -151,6 +159,7 @@ describe('exploring and editing a finished run in the built app', () => {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const hit = page.locator(`ul[aria-label="Matching items"] button[aria-label^="${targetName}"]`);
     await hit.first().waitFor();
+    await hit.first().locator('img').waitFor();
     await hit.first().scrollIntoViewIfNeeded();
     await snap(page, 'x05-search');
 
