@@ -165,7 +165,7 @@ export class ClusterRunner {
     if (isFallbackAdapter) {
       return {
         backend: 'cpu',
-        reason: `WebGPU runs on a software fallback adapter (${adapter}), which is slower than the CPU kernel; clustering runs on the CPU.`,
+        reason: `No graphics card is available to the browser (WebGPU would run in software, slower than the processor), so clustering runs on this device's processor.`,
         adapter,
         isFallbackAdapter,
         cpuKernel,

@@ -23,6 +23,41 @@ import type {
 import type { KMeansThroughput } from '../core/kmeans-throughput';
 import type { RunSettings } from '../core/settings';
 import type { ExportProgress } from '../export/zip';
+import type {
+  ItemInfo,
+  ClusterSummary,
+  ClusterItem,
+  ClusterDetail,
+  LabelCounts,
+  BalanceReport,
+  SizeDistribution,
+  Projection,
+  RowFacts,
+  SearchHit,
+  Neighbour,
+  ItemDetail,
+  EditAction,
+  CurationEdit,
+  CurationEdits,
+} from './explore-types';
+
+export type {
+  ItemInfo,
+  ClusterSummary,
+  ClusterItem,
+  ClusterDetail,
+  LabelCounts,
+  BalanceReport,
+  SizeDistribution,
+  Projection,
+  RowFacts,
+  SearchHit,
+  Neighbour,
+  ItemDetail,
+  EditAction,
+  CurationEdit,
+  CurationEdits,
+};
 
 export type {
   BackendChoice,
@@ -81,23 +116,6 @@ export interface DatasetInfo {
   readonly exclude: readonly string[];
   /** false while an ingest is still adding items (or was interrupted before it finished) */
   readonly complete: boolean;
-}
-
-export interface ItemInfo {
-  readonly datasetId: DatasetId;
-  readonly index: ItemIndex;
-  /** path relative to the dropped/picked root, '/' separated, e.g. "cats/tabby 01.jpg" */
-  readonly path: string;
-  /** last path segment */
-  readonly name: string;
-  readonly size: number;
-  /** MIME type reported by the browser ('' when unknown) */
-  readonly type: string;
-  readonly lastModified: number;
-  /** lowercase hex SHA-256 of the file's bytes ('' for precomputed rows) */
-  readonly hash: string;
-  /** first folder of `path` (the "folder label", used only to measure balance); null at the root */
-  readonly label: string | null;
 }
 
 export interface IngestReport {
@@ -217,70 +235,6 @@ export type WorkspaceEvent =
 export type WorkspaceListener = (event: WorkspaceEvent) => void;
 
 /* ------------------------------------------------------------------------------------------ */
-/* Explore                                                                                    */
-/* ------------------------------------------------------------------------------------------ */
-
-/** A cluster of some level, seen from above: how many raw items it covers and how many were kept. */
-export interface ClusterSummary {
-  /** 1-based level; level 1 clusters hold items */
-  readonly level: number;
-  readonly id: number;
-  /** raw items under this cluster */
-  readonly size: number;
-  /** of which selected in the curated subset */
-  readonly selected: number;
-  /** clusters of level - 1 under this one (empty at level 1) */
-  readonly childCount: number;
-}
-
-export interface ClusterItem {
-  /** row of the run's matrix */
-  readonly row: number;
-  readonly item: ItemInfo;
-  /** squared distance to its level-1 centroid */
-  readonly dist2: number;
-  readonly selected: boolean;
-}
-
-export interface ClusterDetail extends ClusterSummary {
-  /** children (level - 1), largest first; empty at level 1 */
-  readonly children: readonly ClusterSummary[];
-  /** up to `limit` raw items under this cluster, closest to their centroid first */
-  readonly items: readonly ClusterItem[];
-}
-
-export interface LabelCounts {
-  readonly counts: readonly number[];
-  readonly total: number;
-  /** Shannon entropy / ln(number of labels): 1 = perfectly balanced */
-  readonly normalisedEntropy: number;
-  /** largest count / smallest non-zero count */
-  readonly maxMinRatio: number;
-}
-
-export interface BalanceReport {
-  readonly labels: readonly string[];
-  readonly pool: LabelCounts;
-  /** a seeded uniform random subset of the same size as the curated one */
-  readonly random: LabelCounts;
-  readonly curated: LabelCounts;
-}
-
-export interface SizeDistribution {
-  /** raw items per level-1 cluster before curation */
-  readonly before: Int32Array;
-  /** selected items per level-1 cluster */
-  readonly after: Int32Array;
-}
-
-/** A 2-D projection of the run's embeddings (principal components), one point per row. */
-export interface Projection {
-  readonly x: Float32Array;
-  readonly y: Float32Array;
-  readonly selected: Uint8Array;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Storage and export                                                                         */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -339,6 +293,8 @@ export interface WorkspaceApi {
   getDataset(datasetId: DatasetId): Promise<DatasetInfo | undefined>;
   /** Items in index order, `limit` at a time (paging for large datasets). */
   listItems(datasetId: DatasetId, offset?: number, limit?: number): Promise<ItemInfo[]>;
+  /** The stored file of an item (for the large view), or undefined for precomputed rows. */
+  file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined>;
   /** The stored ~96 px thumbnail (PNG/WebP blob), or undefined when none could be made. */
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined>;
   /** Delete a dataset with its items, files, embeddings and every run on it. */
@@ -392,7 +348,7 @@ export interface WorkspaceApi {
   topClusters(runId: RunId): Promise<ClusterSummary[]>;
   /** One cluster with its children and up to `limit` (default 60) of its raw items. */
   cluster(runId: RunId, level: number, id: number, limit?: number): Promise<ClusterDetail>;
-  /** Selected row indices (ascending), empty before sampling. */
+  /** Curated row indices (ascending: the sampling's choice with the person's edits), empty before sampling. */
   selection(runId: RunId): Promise<Int32Array>;
   /** Items of the given rows of the run's matrix. */
   itemsForRows(runId: RunId, rows: ArrayLike<number>): Promise<ItemInfo[]>;
@@ -401,6 +357,25 @@ export interface WorkspaceApi {
   sizeDistribution(runId: RunId): Promise<SizeDistribution>;
   /** 2-D PCA map of the embeddings (computed once in a worker, then stored). */
   projection(runId: RunId): Promise<Projection>;
+  /**
+   * The neighbourhood-keeping map (UMAP method, started from the PCA map): computed once in the
+   * projection worker (seconds to a minute for 100k rows), then stored with the run.
+   */
+  layout(runId: RunId): Promise<Projection>;
+  /** Cluster at every level, folder label and curated state of every row. */
+  rowFacts(runId: RunId): Promise<RowFacts>;
+  /** Rows whose path contains `query` (case-insensitive), or whose item number or hash it is. */
+  search(runId: RunId, query: string, limit?: number): Promise<SearchHit[]>;
+  /** One row up close: clusters, why it was or was not kept, `neighbours` (default 8) nearest rows. */
+  itemDetail(runId: RunId, row: number, neighbours?: number): Promise<ItemDetail>;
+
+  /* ---- hands-on curation (stored with the run; undoable) ---- */
+
+  /** Include or exclude rows by hand; `what` names them for the edit list. Returns the run. */
+  edit(runId: RunId, action: EditAction, rows: ArrayLike<number>, what: string): Promise<RunInfo>;
+  undoEdit(runId: RunId): Promise<RunInfo>;
+  redoEdit(runId: RunId): Promise<RunInfo>;
+  edits(runId: RunId): Promise<CurationEdits>;
 
   /* ---- export ---- */
 

@@ -5,7 +5,7 @@
  */
 import { readI32, type Db } from '../store/db';
 import { getLevels } from '../store/levels';
-import { getDataset, getFile, getItems, getSelection } from '../store/records';
+import { getDataset, getFile, getItems } from '../store/records';
 import { DB_VERSION, type ItemRecord, type RunRecord } from '../store/schema';
 import {
   clusterPath,
@@ -22,6 +22,7 @@ import { zipStream, type ExportProgress, type ZipEntry } from '../export/zip';
 import { writeFilesToFolder } from '../export/folder';
 import { findModel } from '../embed/models';
 import type { ManifestFormat } from './contract';
+import { curatedRows, editsMeta } from './edits';
 import { UserInputError } from './errors';
 import { PRECOMPUTED_MODEL } from './settings';
 import { dependencies, version } from '../../package.json';
@@ -30,21 +31,24 @@ async function manifestRows(
   db: Db,
   run: RunRecord,
 ): Promise<{ rows: ManifestRow[]; items: ItemRecord[] }> {
-  const sel = await getSelection(db, run.id);
-  if (!sel) throw new UserInputError('This run has no curated subset yet: let it finish first.');
+  // The curated subset as the person left it: the sampling's choice with their edits.
+  const sel = { rows: await curatedRows(db, run) };
+  if (!sel.rows)
+    throw new UserInputError('This run has no curated subset yet: let it finish first.');
   if (!run.rowItems) throw new Error('the run has no row list');
   const rowItems = await readI32(db, run.rowItems);
   const levels = await getLevels(db, run.id, { centroids: false });
   const labels = levels.map((l) => l.labels);
   const dist2 = levels[0]?.dist2;
+  const picked = sel.rows;
   const recs = await getItems(
     db,
     run.datasetId,
-    Array.from(sel.rows, (r) => rowItems[r]),
+    Array.from(picked, (r) => rowItems[r]),
   );
   const items: ItemRecord[] = [];
   const rows: ManifestRow[] = [];
-  sel.rows.forEach((row, i) => {
+  picked.forEach((row, i) => {
     const it = recs[i];
     if (!it) throw new Error(`item of row ${row} is missing from the database`);
     items.push(it);
@@ -61,7 +65,11 @@ async function manifestRows(
 }
 
 /** The run's metadata: the JSON manifest's `meta`, the JSONL manifest's first line. */
-export function manifestMeta(run: RunRecord, selected: number): ManifestMeta {
+export function manifestMeta(
+  run: RunRecord,
+  selected: number,
+  edits?: { sampled: number; edits: number; edit_log: string },
+): ManifestMeta {
   const s = run.settings;
   const model = s.model === PRECOMPUTED_MODEL ? undefined : (s.customModel ?? findModel(s.model));
   return {
@@ -92,13 +100,16 @@ export function manifestMeta(run: RunRecord, selected: number): ManifestMeta {
     distance: 'Euclidean distance to the level-1 centroid, after normalisation',
     onnxruntime_web_declared: dependencies['onnxruntime-web'],
     schema: DB_VERSION,
+    // Hands-on edits: how many the sampling chose, how many changes the person made, and each
+    // change (time, include/exclude, rows, what) so the subset can be explained and rebuilt.
+    ...(edits && edits.edits > 0 ? edits : {}),
   };
 }
 
 /** The curated subset's manifest in one of the formats. */
 export async function manifestBlob(db: Db, run: RunRecord, format: ManifestFormat): Promise<Blob> {
   const { rows } = await manifestRows(db, run);
-  const meta = manifestMeta(run, rows.length);
+  const meta = manifestMeta(run, rows.length, await editsMeta(db, run));
   switch (format) {
     case 'csv':
       return new Blob([manifestCsv(meta, rows)], { type: 'text/csv;charset=utf-8' });
@@ -146,7 +157,7 @@ async function fileEntries(
       return f;
     },
   }));
-  const meta = manifestMeta(run, rows.length);
+  const meta = manifestMeta(run, rows.length, await editsMeta(db, run));
   const extras = [
     { name: 'manifest.csv', data: manifestCsv(meta, rows) },
     { name: 'manifest.json', data: manifestJson(meta, rows) },

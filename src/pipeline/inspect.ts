@@ -6,7 +6,7 @@
 import { labelBalance, rawCounts, Rng } from '../core';
 import { readI32, type Db } from '../store/db';
 import { getLevels, levelKs, type LevelData } from '../store/levels';
-import { getProjection, putProjection } from '../store/projections';
+import { getProjection, putLayout, putProjection } from '../store/projections';
 import { getItems, getRunRecord, getSelection } from '../store/records';
 import type { RunRecord } from '../store/schema';
 import type {
@@ -20,6 +20,7 @@ import type {
   SizeDistribution,
 } from './contract';
 import { toItemInfo } from './convert';
+import { curatedRows } from './edits';
 import { UserInputError } from './errors';
 import { loadRunMatrix, toCoreLevel } from './run-data';
 
@@ -32,15 +33,24 @@ export class ExploreIndex {
   /** 1 where the row is in the curated subset */
   readonly selected: Uint8Array;
   readonly selectedRows: Int32Array;
+  /** 1 where the balanced sampling chose the row (before the person's edits) */
+  readonly sampled: Uint8Array;
   /** raw rows under each cluster, per level (index 0 = level 1) */
   readonly raw: Int32Array[];
   /** selected rows under each cluster, per level */
   readonly picked: Int32Array[];
 
-  private constructor(levels: LevelData[], rowItems: Int32Array, selectedRows: Int32Array) {
+  private constructor(
+    levels: LevelData[],
+    rowItems: Int32Array,
+    selectedRows: Int32Array,
+    sampledRows: Int32Array,
+  ) {
     this.levels = levels;
     this.rowItems = rowItems;
     this.selectedRows = selectedRows;
+    this.sampled = new Uint8Array(rowItems.length);
+    for (const r of sampledRows) this.sampled[r] = 1;
     this.selected = new Uint8Array(rowItems.length);
     for (const r of selectedRows) this.selected[r] = 1;
     this.raw = levels.length ? rawCounts({ levels: levels.map(toCoreLevel) }) : [];
@@ -59,7 +69,8 @@ export class ExploreIndex {
     const levels = await getLevels(db, run.id, { centroids: false });
     const rowItems = run.rowItems ? await readI32(db, run.rowItems) : new Int32Array(0);
     const sel = await getSelection(db, run.id);
-    return new ExploreIndex(levels, rowItems, sel?.rows ?? new Int32Array(0));
+    const curated = (await curatedRows(db, run)) ?? new Int32Array(0);
+    return new ExploreIndex(levels, rowItems, curated, sel?.rows ?? new Int32Array(0));
   }
 
   #check(level: number, id: number): LevelData {
@@ -220,6 +231,15 @@ export type Projector = (
   dim: number,
 ) => Promise<{ x: Float32Array; y: Float32Array }>;
 
+/** Computes the neighbourhood-keeping layout of n x dim rows from a start map (the projection worker). */
+export type LayoutMaker = (
+  data: Float32Array,
+  n: number,
+  dim: number,
+  seed: number,
+  init: { x: Float32Array; y: Float32Array },
+) => Promise<{ x: Float32Array; y: Float32Array }>;
+
 /**
  * What a run holds, asked for by the explorer. Indexes of finished runs are kept in memory
  * (a person clicks through many clusters of the same run); a run still computing changes under
@@ -228,11 +248,21 @@ export type Projector = (
 export class RunInspector {
   readonly #db: Db;
   readonly #project: Projector;
+  readonly #layout: LayoutMaker;
   readonly #cache = new Map<string, Promise<ExploreIndex>>();
+  /** layouts being computed, so two views asking at once share one worker call */
+  readonly #layouts = new Map<string, Promise<{ x: Float32Array; y: Float32Array }>>();
 
-  constructor(db: Db, project: Projector) {
+  constructor(db: Db, project: Projector, layout: LayoutMaker) {
     this.#db = db;
     this.#project = project;
+    this.#layout = layout;
+  }
+
+  /** The run's cached explore index (for the row queries in inspect-rows.ts). */
+  async index(runId: string): Promise<{ run: RunRecord; index: ExploreIndex }> {
+    const run = await this.#run(runId);
+    return { run, index: await this.#index(run) };
   }
 
   /** Drop a run's cached index (it is about to change, or is gone). */
@@ -271,7 +301,7 @@ export class RunInspector {
   }
 
   async selection(runId: string): Promise<Int32Array> {
-    return (await getSelection(this.#db, runId))?.rows.slice() ?? new Int32Array(0);
+    return (await curatedRows(this.#db, await this.#run(runId)))?.slice() ?? new Int32Array(0);
   }
 
   async itemsForRows(runId: string, rows: ArrayLike<number>): Promise<ItemInfo[]> {
@@ -301,5 +331,34 @@ export class RunInspector {
       await putProjection(this.#db, stored);
     }
     return { x: stored.x, y: stored.y, selected: index.selected.slice() };
+  }
+
+  /** The stored neighbourhood-keeping layout, computed in the projection worker on first use. */
+  async layout(runId: string): Promise<Projection> {
+    const pca = await this.projection(runId);
+    const stored = await getProjection(this.#db, runId);
+    if (stored?.layoutX && stored.layoutY) {
+      return { x: stored.layoutX, y: stored.layoutY, selected: pca.selected };
+    }
+    let p = this.#layouts.get(runId);
+    if (!p) {
+      p = (async () => {
+        const run = await this.#run(runId);
+        const x = await loadRunMatrix(this.#db, run);
+        const out = await this.#layout(x.data, x.rows, x.cols, run.settings.seed, {
+          x: pca.x,
+          y: pca.y,
+        });
+        await putLayout(this.#db, runId, out.x, out.y);
+        return out;
+      })();
+      this.#layouts.set(runId, p);
+      p.then(
+        () => this.#layouts.delete(runId),
+        () => this.#layouts.delete(runId),
+      );
+    }
+    const out = await p;
+    return { x: out.x, y: out.y, selected: pca.selected };
   }
 }

@@ -9,6 +9,7 @@ import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
   getDataset as getDatasetRecord,
+  getFile,
   getRunRecord,
   getThumb,
   listDatasets as listDatasetRecords,
@@ -21,19 +22,24 @@ import type {
   BalanceReport,
   ClusterDetail,
   ClusterSummary,
+  CurationEdits,
   DatasetId,
+  EditAction,
   DatasetInfo,
   ExportProgress,
   IngestOptions,
   IngestReport,
   IngestSource,
+  ItemDetail,
   ItemIndex,
   ItemInfo,
   ManifestFormat,
   Projection,
   RunId,
   RunInfo,
+  RowFacts,
   RunSettings,
+  SearchHit,
   SettingsProblem,
   SizeDistribution,
   StorageInfo,
@@ -47,7 +53,9 @@ import { workerClusterPort, type ClusterPort } from './cluster-port';
 import { toDatasetInfo, toItemInfo } from './convert';
 import { asUserError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
+import { EditLog, listEdits } from './edits';
 import { RunInspector } from './inspect';
+import { itemDetail, rowFacts, searchRows } from './inspect-rows';
 import { RunManager } from './runs';
 import { suggest, validate } from './settings';
 import { ingestSource, rescanDataset, takeDropped, type IngestServices } from './stages/ingest';
@@ -60,15 +68,23 @@ export class Workspace implements WorkspaceApi {
   readonly #listeners = new Set<WorkspaceListener>();
   readonly #inspector: RunInspector;
   readonly #runs: RunManager;
+  readonly #edits: EditLog;
   #closed = false;
 
   private constructor(db: Db, options: WorkspaceOptions) {
     this.#db = db;
     this.#pool = new WorkerPool(options.workers);
     this.#cluster = workerClusterPort(this.#pool);
-    this.#inspector = new RunInspector(db, (data, n, dim) =>
-      this.#pool.guard(this.#pool.projection().project(data, n, dim)),
+    this.#inspector = new RunInspector(
+      db,
+      (data, n, dim) => this.#pool.guard(this.#pool.projection().project(data, n, dim)),
+      (data, n, dim, seed, init) =>
+        this.#pool.guard(this.#pool.projection().layout(data, n, dim, seed, init)),
     );
+    this.#edits = new EditLog(db, (run) => {
+      this.#inspector.forget(run.id);
+      this.#emit({ type: 'run', run });
+    });
     this.#runs = new RunManager({
       db,
       pool: this.#pool,
@@ -159,6 +175,10 @@ export class Workspace implements WorkspaceApi {
     return (await pageItems(this.#db, datasetId, offset, limit)).map(toItemInfo);
   }
 
+  file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
+    return getFile(this.#db, datasetId, index);
+  }
+
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
     return getThumb(this.#db, datasetId, index);
   }
@@ -245,7 +265,9 @@ export class Workspace implements WorkspaceApi {
     change: Partial<Pick<RunSettings, 'target' | 'leafStrategy'>>,
   ): Promise<RunInfo> {
     this.#open();
-    return this.#runs.resample(runId, change);
+    const run = await this.#runs.resample(runId, change);
+    // The person's edits apply over the new sample too: its count includes them.
+    return (await this.#edits.refresh(runId)) ?? run;
   }
 
   /* ------------------------------ explore ------------------------------ */
@@ -280,6 +302,49 @@ export class Workspace implements WorkspaceApi {
 
   projection(runId: RunId): Promise<Projection> {
     return this.#inspector.projection(runId);
+  }
+
+  layout(runId: RunId): Promise<Projection> {
+    return this.#inspector.layout(runId);
+  }
+
+  async rowFacts(runId: RunId): Promise<RowFacts> {
+    const { run, index } = await this.#inspector.index(runId);
+    return rowFacts(this.#db, run, index);
+  }
+
+  async search(runId: RunId, query: string, limit = 50): Promise<SearchHit[]> {
+    const { run, index } = await this.#inspector.index(runId);
+    return searchRows(this.#db, run, index, query, limit);
+  }
+
+  async itemDetail(runId: RunId, row: number, neighbours = 8): Promise<ItemDetail> {
+    const { run, index } = await this.#inspector.index(runId);
+    if (!Number.isInteger(row) || row < 0 || row >= index.rowItems.length) {
+      throw new UserInputError(`Row ${row} is not part of this run.`);
+    }
+    return itemDetail(this.#db, run, index, row, neighbours);
+  }
+
+  /* ------------------------------ hands-on curation ------------------------------ */
+
+  edit(runId: RunId, action: EditAction, rows: ArrayLike<number>, what: string): Promise<RunInfo> {
+    this.#open();
+    return this.#edits.edit(runId, action, rows, what);
+  }
+
+  undoEdit(runId: RunId): Promise<RunInfo> {
+    this.#open();
+    return this.#edits.undo(runId);
+  }
+
+  redoEdit(runId: RunId): Promise<RunInfo> {
+    this.#open();
+    return this.#edits.redo(runId);
+  }
+
+  edits(runId: RunId): Promise<CurationEdits> {
+    return listEdits(this.#db, runId);
   }
 
   /* ------------------------------ export ------------------------------ */

@@ -63,7 +63,8 @@ export function createV1(db: IDBDatabase): void {
 
 /* ---------------------------------- version 2 ---------------------------------- */
 
-function createV2Stores(db: IDBDatabase, tx: IDBTransaction): void {
+/** Version 2's new stores, as created then (also used by the migration test). */
+export function createV2Stores(db: IDBDatabase, tx: IDBTransaction): void {
   db.createObjectStore('files', { keyPath: ['datasetId', 'index'] });
   db.createObjectStore('thumbs', { keyPath: ['datasetId', 'index'] });
   db.createObjectStore('chunks', { keyPath: ['key', 'part'] });
@@ -136,6 +137,13 @@ async function migrateV1Data(tx: UpgradeTx): Promise<void> {
   }
 }
 
+/* ---------------------------------- version 3 ---------------------------------- */
+
+/** Version 3 only adds a store: every record of version 2 stays as it was. */
+function createV3Stores(db: IDBDatabase): void {
+  db.createObjectStore('edits', { keyPath: 'runId' });
+}
+
 /** The idb `upgrade` callback: brings any older version up to DB_VERSION. */
 export function upgrade(
   db: IDBPDatabase<StrataDB>,
@@ -160,4 +168,5 @@ export function upgrade(
       });
     }
   }
+  if (oldVersion < 3) createV3Stores(idb);
 }

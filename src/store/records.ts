@@ -175,13 +175,14 @@ export function getSelection(db: Db, runId: string): Promise<SelectionRecord | u
 export async function deleteRunData(db: Db, runId: string): Promise<void> {
   await write(
     db,
-    ['runs', 'levels', 'steps', 'selections', 'projections', 'chunks'],
+    ['runs', 'levels', 'steps', 'selections', 'projections', 'edits', 'chunks'],
     'the deletion',
     async (w) => {
       void w.delete('levels', prefixRange(runId));
       void w.delete('steps', prefixRange(runId));
       void w.delete('selections', runId);
       void w.delete('projections', runId);
+      void w.delete('edits', runId);
       void w.delete('chunks', chunkPrefix(runId + '/'));
       await w.delete('runs', runId);
     },

@@ -6,13 +6,15 @@
  *  2  item blobs move to their own stores ('files', 'thumbs') so paging through items never
  *     touches blob handles; big typed arrays go to 'chunks'; embeddings per (dataset, model);
  *     folder handles for rescans; stored 2-D projections; a runs-by-status index.
+ *  3  'edits': a run's hands-on curation (items included or excluded by the person), and the
+ *     neighbourhood-keeping map as optional fields of a projection record.
  * Migrations live in migrations.ts; each one keeps every record of the version before.
  */
 import type { DBSchema } from 'idb';
 import type { RunSettings } from '../core/settings';
 
 export const DB_NAME = 'strata';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** Where a dataset's items came from; decides what the embed stage does and whether a rescan works. */
 export type DatasetSource =
@@ -234,8 +236,29 @@ export interface HandleRecord {
 
 export interface ProjectionRecord {
   runId: string;
+  /** first two principal components (the instant first map) */
   x: Float32Array;
   y: Float32Array;
+  /** the neighbourhood-keeping layout (UMAP method), once computed; absent before version 3 */
+  layoutX?: Float32Array;
+  layoutY?: Float32Array;
+}
+
+/** One hands-on change to a run's curated subset. */
+export interface EditRecord {
+  at: number;
+  action: 'include' | 'exclude';
+  /** rows of the run's matrix the change names */
+  rows: Int32Array;
+  /** what the person acted on, in words, e.g. "cats/tabby.png" or "level 2 cluster 4" */
+  what: string;
+}
+
+/** A run's edits: `applied` in order, `undone` the most recently undone last (for redo). */
+export interface EditsRecord {
+  runId: string;
+  applied: EditRecord[];
+  undone: EditRecord[];
 }
 
 export interface StrataDB extends DBSchema {
@@ -259,6 +282,7 @@ export interface StrataDB extends DBSchema {
   embeddings: { key: [string, string, number]; value: EmbeddingChunkRecord };
   handles: { key: string; value: HandleRecord };
   projections: { key: string; value: ProjectionRecord };
+  edits: { key: string; value: EditsRecord };
 }
 
 export type StoreName =
@@ -273,7 +297,8 @@ export type StoreName =
   | 'chunks'
   | 'embeddings'
   | 'handles'
-  | 'projections';
+  | 'projections'
+  | 'edits';
 
 /** Key range of every compound key whose first component is `first` (arrays sort after all else). */
 export function prefixRange(first: string, second?: string | number): IDBKeyRange {

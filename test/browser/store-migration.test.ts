@@ -2,7 +2,12 @@ import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStrataDb, readI32 } from '../../src/store/db';
 import { getLevel, lastStep } from '../../src/store/levels';
-import { createV1, type ItemRecordV1, type LevelRecordV1 } from '../../src/store/migrations';
+import {
+  createV1,
+  createV2Stores,
+  type ItemRecordV1,
+  type LevelRecordV1,
+} from '../../src/store/migrations';
 import { allItems, getFile, getThumb } from '../../src/store/records';
 import { DB_VERSION } from '../../src/store/schema';
 
@@ -118,6 +123,7 @@ describe('store schema migration', () => {
         'handles',
         'items',
         'levels',
+        'edits',
         'projections',
         'runs',
         'selections',
@@ -155,6 +161,35 @@ describe('store schema migration', () => {
     // the new index works on migrated records
     expect((await db.getAllFromIndex('runs', 'byStatus', 'done')).map((r) => r.id)).toEqual(['r1']);
     expect(Array.from((await db.get('selections', 'r1'))!.rows)).toEqual([1]);
+    db.close();
+  });
+
+  it('opens a version-2 database and adds the edits store, keeping every record', async () => {
+    const open = indexedDB.open(name, 2);
+    open.onupgradeneeded = () => {
+      createV1(open.result);
+      createV2Stores(open.result, open.transaction!);
+    };
+    const v2 = await req(open);
+    const tx = v2.transaction(['projections', 'selections'], 'readwrite');
+    tx.objectStore('projections').put({
+      runId: 'r1',
+      x: Float32Array.from([1, 2]),
+      y: Float32Array.from([3, 4]),
+    });
+    tx.objectStore('selections').put({ runId: 'r1', rows: Int32Array.from([1]) });
+    await new Promise((ok) => (tx.oncomplete = ok));
+    v2.close();
+
+    const db = await openStrataDb(name);
+    expect(db.version).toBe(DB_VERSION);
+    expect(db.objectStoreNames.contains('edits')).toBe(true);
+    const p = await db.get('projections', 'r1');
+    expect(Array.from(p!.x)).toEqual([1, 2]);
+    expect(Array.from(p!.y)).toEqual([3, 4]);
+    expect(p!.layoutX).toBeUndefined();
+    expect(Array.from((await db.get('selections', 'r1'))!.rows)).toEqual([1]);
+    expect(await db.get('edits', 'r1')).toBeUndefined();
     db.close();
   });
 

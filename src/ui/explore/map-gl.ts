@@ -1,0 +1,258 @@
+/**
+ * The map's point renderer: WebGL 2, one draw call of gl.POINTS for every row, positions and
+ * colours in two buffers uploaded once; panning and zooming change only a uniform, so a frame
+ * costs the GPU's point fill and nothing on the JS side (100k points pan at the display's rate,
+ * see bench/explore-map.ts). Plus the pure view arithmetic (data <-> screen) and lasso test the
+ * component uses for hover and selection.
+ *
+ * Why hand-written rather than regl-scatterplot or deck.gl: the map needs points, colours, a
+ * pan/zoom transform and a lasso; this file is the whole of it, where regl-scatterplot brings
+ * regl, a camera package, earcut and gl-matrix (~190 KB minified) and deck.gl several hundred;
+ * embedding-atlas wants its Mosaic/DuckDB data layer. See docs/explorer.md.
+ */
+
+/** Visible window: data-space centre and data units per CSS pixel. */
+export interface View {
+  readonly cx: number;
+  readonly cy: number;
+  readonly unitsPerPx: number;
+}
+
+/** A view that fits every point into `width` x `height` with a margin. */
+export function fitView(
+  x: Float32Array,
+  y: Float32Array,
+  width: number,
+  height: number,
+  margin = 16,
+): View {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] < x0) x0 = x[i];
+    if (x[i] > x1) x1 = x[i];
+    if (y[i] < y0) y0 = y[i];
+    if (y[i] > y1) y1 = y[i];
+  }
+  if (!Number.isFinite(x0)) return { cx: 0, cy: 0, unitsPerPx: 1 };
+  const w = Math.max(1e-9, x1 - x0);
+  const h = Math.max(1e-9, y1 - y0);
+  const unitsPerPx = Math.max(
+    w / Math.max(1, width - 2 * margin),
+    h / Math.max(1, height - 2 * margin),
+  );
+  return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, unitsPerPx };
+}
+
+export function toScreen(v: View, w: number, h: number, x: number, y: number): [number, number] {
+  return [w / 2 + (x - v.cx) / v.unitsPerPx, h / 2 - (y - v.cy) / v.unitsPerPx];
+}
+
+export function toData(v: View, w: number, h: number, px: number, py: number): [number, number] {
+  return [v.cx + (px - w / 2) * v.unitsPerPx, v.cy - (py - h / 2) * v.unitsPerPx];
+}
+
+/** Zoom by `factor` (> 1 = in) keeping the data point under (px, py) where it is. */
+export function zoomAt(
+  v: View,
+  w: number,
+  h: number,
+  px: number,
+  py: number,
+  factor: number,
+): View {
+  const [dx, dy] = toData(v, w, h, px, py);
+  const u = v.unitsPerPx / factor;
+  return { cx: dx - (px - w / 2) * u, cy: dy + (py - h / 2) * u, unitsPerPx: u };
+}
+
+/** Rows whose screen position lies inside the polygon (even-odd rule), ascending. */
+export function rowsInPolygon(
+  x: Float32Array,
+  y: Float32Array,
+  poly: readonly (readonly [number, number])[],
+  v: View,
+  w: number,
+  h: number,
+): Int32Array {
+  if (poly.length < 3) return new Int32Array(0);
+  // Test in data space: one conversion of the polygon instead of one per point.
+  const p = poly.map(([px, py]) => toData(v, w, h, px, py));
+  let bx0 = Infinity;
+  let bx1 = -Infinity;
+  let by0 = Infinity;
+  let by1 = -Infinity;
+  for (const [a, b] of p) {
+    bx0 = Math.min(bx0, a);
+    bx1 = Math.max(bx1, a);
+    by0 = Math.min(by0, b);
+    by1 = Math.max(by1, b);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    const px = x[i];
+    const py = y[i];
+    if (px < bx0 || px > bx1 || py < by0 || py > by1) continue;
+    let inside = false;
+    for (let a = 0, b = p.length - 1; a < p.length; b = a++) {
+      const [ax, ay] = p[a];
+      const [qx, qy] = p[b];
+      if (ay > py !== qy > py && px < ((qx - ax) * (py - ay)) / (qy - ay) + ax) inside = !inside;
+    }
+    if (inside) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+
+/** Nearest row to data point (dx, dy) within `reach` data units, or -1. */
+export function nearestRow(
+  x: Float32Array,
+  y: Float32Array,
+  dx: number,
+  dy: number,
+  reach: number,
+  visible?: Uint8Array,
+): number {
+  let best = -1;
+  let bd = reach * reach;
+  for (let i = 0; i < x.length; i++) {
+    if (visible && !visible[i]) continue;
+    const ex = x[i] - dx;
+    const ey = y[i] - dy;
+    const d = ex * ex + ey * ey;
+    if (d <= bd) {
+      bd = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+const VERT = `#version 300 es
+in vec2 pos;
+in vec4 colour;
+uniform vec2 centre;
+uniform vec2 scale;
+uniform float size;
+out vec4 vColour;
+void main() {
+  gl_Position = vec4((pos - centre) * scale, 0.0, 1.0);
+  gl_PointSize = size * (colour.a > 0.9 ? 1.6 : 1.0);
+  vColour = colour;
+}`;
+
+const FRAG = `#version 300 es
+precision mediump float;
+in vec4 vColour;
+out vec4 outColour;
+void main() {
+  vec2 d = gl_PointCoord - vec2(0.5);
+  float r2 = dot(d, d);
+  if (r2 > 0.25) discard;
+  float edge = smoothstep(0.25, 0.16, r2);
+  outColour = vec4(vColour.rgb, vColour.a * edge);
+}`;
+
+function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLShader {
+  const s = gl.createShader(type);
+  if (!s) throw new Error('WebGL could not create a shader');
+  gl.shaderSource(s, src);
+  gl.compileShader(s);
+  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) {
+    throw new Error(`map shader: ${gl.getShaderInfoLog(s) ?? 'did not compile'}`);
+  }
+  return s;
+}
+
+/** Draws the points; throws from the constructor where WebGL 2 is not available. */
+export class PointRenderer {
+  readonly #gl: WebGL2RenderingContext;
+  readonly #prog: WebGLProgram;
+  readonly #pos: WebGLBuffer;
+  readonly #col: WebGLBuffer;
+  readonly #vao: WebGLVertexArrayObject;
+  #count = 0;
+
+  constructor(canvas: HTMLCanvasElement) {
+    const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false });
+    if (!gl) throw new Error('This browser cannot draw WebGL 2, which the map needs.');
+    this.#gl = gl;
+    const prog = gl.createProgram();
+    if (!prog) throw new Error('WebGL could not create a program');
+    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VERT));
+    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FRAG));
+    gl.bindAttribLocation(prog, 0, 'pos');
+    gl.bindAttribLocation(prog, 1, 'colour');
+    gl.linkProgram(prog);
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
+      throw new Error(`map program: ${gl.getProgramInfoLog(prog) ?? 'did not link'}`);
+    }
+    this.#prog = prog;
+    const vao = gl.createVertexArray();
+    const pos = gl.createBuffer();
+    const col = gl.createBuffer();
+    if (!vao || !pos || !col) throw new Error('WebGL could not create buffers');
+    this.#vao = vao;
+    this.#pos = pos;
+    this.#col = col;
+    gl.bindVertexArray(vao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, pos);
+    gl.enableVertexAttribArray(0);
+    gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+    gl.bindBuffer(gl.ARRAY_BUFFER, col);
+    gl.enableVertexAttribArray(1);
+    gl.vertexAttribPointer(1, 4, gl.UNSIGNED_BYTE, true, 0, 0);
+    gl.bindVertexArray(null);
+  }
+
+  /** Positions as interleaved x, y (data units). */
+  setPositions(x: Float32Array, y: Float32Array): void {
+    const xy = new Float32Array(2 * x.length);
+    for (let i = 0; i < x.length; i++) {
+      xy[2 * i] = x[i];
+      xy[2 * i + 1] = y[i];
+    }
+    const gl = this.#gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.#pos);
+    gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
+    this.#count = x.length;
+  }
+
+  /** RGBA per point (alpha 0 hides it; alpha 255 draws it larger: the emphasis of a selection). */
+  setColours(rgba: Uint8Array): void {
+    const gl = this.#gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.#col);
+    gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
+  }
+
+  /** Draw at `view` into a canvas of w x h CSS pixels at `dpr` device pixels each. */
+  draw(view: View, w: number, h: number, dpr: number, pointPx: number): void {
+    const gl = this.#gl;
+    gl.viewport(0, 0, Math.round(w * dpr), Math.round(h * dpr));
+    gl.clearColor(0, 0, 0, 0);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+    gl.useProgram(this.#prog);
+    gl.uniform2f(gl.getUniformLocation(this.#prog, 'centre'), view.cx, view.cy);
+    gl.uniform2f(
+      gl.getUniformLocation(this.#prog, 'scale'),
+      2 / (w * view.unitsPerPx),
+      2 / (h * view.unitsPerPx),
+    );
+    gl.uniform1f(gl.getUniformLocation(this.#prog, 'size'), pointPx * dpr);
+    gl.bindVertexArray(this.#vao);
+    gl.drawArrays(gl.POINTS, 0, this.#count);
+    gl.bindVertexArray(null);
+  }
+
+  dispose(): void {
+    const gl = this.#gl;
+    gl.deleteBuffer(this.#pos);
+    gl.deleteBuffer(this.#col);
+    gl.deleteVertexArray(this.#vao);
+    gl.deleteProgram(this.#prog);
+  }
+}
