@@ -67,6 +67,13 @@ export interface BalanceReport {
   /** a seeded uniform random subset of the same size as the curated one */
   readonly random: LabelCounts;
   readonly curated: LabelCounts;
+  /** normalised entropy of many random subsets of the curated size: mean and spread */
+  readonly randomSpread: { readonly mean: number; readonly sd: number; readonly draws: number };
+  /**
+   * how well the level-1 clusters follow the folder labels, against shuffled labels: near
+   * chance, the embeddings do not tell the labels apart and no curation can balance them
+   */
+  readonly separation: { readonly agreement: number; readonly chance: number };
 }
 
 export interface SizeDistribution {

@@ -3,7 +3,7 @@
  * cluster, label balance and cluster sizes. Built from stored levels (never their centroids) and
  * kept in memory per run, since a person clicks through many clusters of the same run.
  */
-import { labelBalance, rawCounts, Rng } from '../core';
+import { labelBalance, labelSeparation, randomSubsetEntropy, rawCounts, Rng } from '../core';
 import { readI32, type Db } from '../store/db';
 import { getLevels, levelKs, type LevelData } from '../store/levels';
 import { getProjection, putLayout, putProjection } from '../store/projections';
@@ -211,11 +211,24 @@ export async function balanceReport(
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const m = index.selectedRows.length;
   const random = new Rng(Rng.derive(seed, 0x5eed)).sample(n, Math.min(m, n));
+  const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  const ids = Int32Array.from(labelOfRow, (l) => labelIndex.get(l) ?? 0);
+  const level1 = index.levels[0];
   return {
     labels,
     pool: counts(labelOfRow, all, labels),
     random: counts(labelOfRow, random, labels),
     curated: counts(labelOfRow, index.selectedRows, labels),
+    randomSpread: randomSubsetEntropy(ids, labels.length, m, new Rng(Rng.derive(seed, 0x5eee))),
+    separation: level1
+      ? labelSeparation(
+          ids,
+          labels.length,
+          level1.labels,
+          level1.k,
+          new Rng(Rng.derive(seed, 0x5eef)),
+        )
+      : { agreement: 0, chance: 0 },
   };
 }
 

@@ -182,6 +182,8 @@ describe('LabelBalance', () => {
     pool: counts([100, 50, 5]),
     random: counts([13, 6, 1]),
     curated: counts([8, 8, 4]),
+    randomSpread: { mean: 0.7, sd: 0.05, draws: 200 },
+    separation: { agreement: 0.9, chance: 0.6 },
   };
 
   it('shows entropy and max/min of pool, random and curated subsets, labels as text', () => {
@@ -192,11 +194,29 @@ describe('LabelBalance', () => {
     expect(cell('curated', 'entropy')).toBe(report.curated.normalisedEntropy.toFixed(3));
     expect(cell('random', 'maxmin')).toBe('13.0×');
     expect(cell('curated', 'maxmin')).toBe('2.0×');
-    expect(el.textContent).toContain('more even across folder labels than a random one');
+    expect(el.textContent).toContain('more even across folder labels than random subsets');
+    expect(el.textContent).toContain('against 0.700 ± 0.100');
+    expect(el.querySelector('[data-blind]')).toBeNull();
     expect(el.textContent).toContain(MARKUP);
     expect(el.querySelector('img')).toBeNull();
     // Three bars per label.
     expect(el.querySelectorAll('.bar')).toHaveLength(9);
+  });
+
+  it('says "within noise" inside the spread of random subsets, and when labels cannot be told apart', () => {
+    const near = {
+      ...report,
+      randomSpread: { mean: report.curated.normalisedEntropy - 0.02, sd: 0.02, draws: 120 },
+    };
+    const el = show(LabelBalance, { report: near });
+    expect(el.querySelector('.verdict')?.getAttribute('data-verdict')).toBe('noise');
+    expect(el.textContent).toContain('Within the noise of random subsets');
+    const blind = show(LabelBalance, {
+      report: { ...near, separation: { agreement: 0.62, chance: 0.6 } },
+    });
+    expect(blind.querySelector('[data-blind]')?.textContent).toMatch(
+      /barely tell these folder labels apart.*stronger model/s,
+    );
   });
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createMatrix } from '../../../src/core/matrix.ts';
-import { clusterSizeStats, klToUniform, labelBalance } from '../../../src/core/metrics.ts';
+import {
+  clusterSizeStats,
+  klToUniform,
+  labelBalance,
+  labelSeparation,
+  randomSubsetEntropy,
+} from '../../../src/core/metrics.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { makeToyData } from '../../../src/core/toy.ts';
 import type { Matrix } from '../../../src/core/types.ts';
@@ -86,5 +92,36 @@ describe('labelBalance', () => {
     const even = labelBalance([1, 2, 3, 1, 2, 3]);
     expect(even.normalizedEntropy).toBeCloseTo(1, 12);
     expect(even.maxMinRatio).toBe(1);
+  });
+});
+
+describe('the random-subset yardstick and label separation', () => {
+  const labels = Int32Array.from({ length: 1000 }, (_, i) => (i < 800 ? 0 : i < 950 ? 1 : 2));
+
+  it('gives the mean and spread of random subsets, the same for the same seed', () => {
+    const a = randomSubsetEntropy(labels, 3, 100, new Rng(1));
+    const b = randomSubsetEntropy(labels, 3, 100, new Rng(1));
+    expect(a).toEqual(b);
+    expect(a.draws).toBe(200);
+    // The pool's own normalised entropy (0.8 / 0.15 / 0.05 shares) is what random draws centre on.
+    const pool = -[0.8, 0.15, 0.05].reduce((s, p) => s + p * Math.log(p), 0) / Math.log(3);
+    expect(Math.abs(a.mean - pool)).toBeLessThan(0.03);
+    expect(a.sd).toBeGreaterThan(0.01);
+    expect(a.sd).toBeLessThan(0.1);
+    // The whole pool as the subset: no spread at all.
+    const all = randomSubsetEntropy(labels, 3, 1000, new Rng(2));
+    expect(all.sd).toBeLessThan(1e-6);
+    expect(all.mean).toBeCloseTo(pool, 9);
+  });
+
+  it('tells clusters that follow the labels from clusters blind to them', () => {
+    const rng = new Rng(3);
+    const following = Int32Array.from(labels, (l, i) => l * 10 + (i % 10)); // 30 clusters, pure
+    const sep = labelSeparation(labels, 3, following, 30, rng);
+    expect(sep.agreement).toBe(1);
+    expect(sep.chance).toBeLessThan(0.9);
+    const blind = Int32Array.from({ length: 1000 }, (_, i) => i % 30);
+    const none = labelSeparation(labels, 3, blind, 30, rng);
+    expect(Math.abs(none.agreement - none.chance)).toBeLessThan(0.05);
   });
 });
