@@ -165,7 +165,7 @@ export class ClusterRunner {
     if (isFallbackAdapter) {
       return {
         backend: 'cpu',
-        reason: `No graphics card is available to the browser (WebGPU would run in software, slower than the processor), so clustering runs on this device's processor.`,
+        reason: `No graphics card is available to the browser: WebGPU has only a software fallback, slower than the processor, so clustering runs on this device's processor.`,
         adapter,
         isFallbackAdapter,
         cpuKernel,
