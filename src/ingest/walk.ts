@@ -127,7 +127,10 @@ export function walkFiles(
     const path = parts.join('/');
     // A picked folder's files never say '..'; a path that does would name a file outside it.
     if (parts.includes('..')) {
-      out.skipped.push({ path, reason: "its path leads out of the folder ('..'), so it was not read" });
+      out.skipped.push({
+        path,
+        reason: "its path leads out of the folder ('..'), so it was not read",
+      });
       return;
     }
     for (let d = 1; d < parts.length; d++) {

@@ -45,7 +45,7 @@ import type {
 } from './contract';
 import { workerClusterPort, type ClusterPort } from './cluster-port';
 import { toDatasetInfo, toItemInfo } from './convert';
-import { asUserError, UserInputError } from './errors';
+import { asUserError, CancelledError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
 import { RunInspector } from './inspect';
 import { RunManager } from './runs';
@@ -67,7 +67,7 @@ export class Workspace implements WorkspaceApi {
     this.#pool = new WorkerPool(options.workers);
     this.#cluster = workerClusterPort(this.#pool);
     this.#inspector = new RunInspector(db, (data, n, dim) =>
-      this.#pool.guard(this.#pool.projection().project(data, n, dim)),
+      this.#pool.guard(this.#pool.projection().project(data, n, dim), 'projection'),
     );
     this.#runs = new RunManager({
       db,
@@ -120,8 +120,9 @@ export class Workspace implements WorkspaceApi {
   #ingestServices(signal?: AbortSignal): IngestServices {
     return {
       db: this.#db,
-      digest: (files) => this.#pool.guard(this.#pool.ingest().digest(files)),
-      parsePrecomputed: (npy, ids) => this.#pool.guard(this.#pool.ingest().precomputed(npy, ids)),
+      digest: (files) => this.#pool.guard(this.#pool.ingest().digest(files), 'ingest'),
+      parsePrecomputed: (npy, ids) =>
+        this.#pool.guard(this.#pool.ingest().precomputed(npy, ids), 'ingest'),
       emit: this.#emit,
       ...(signal ? { signal } : {}),
     };
@@ -134,6 +135,8 @@ export class Workspace implements WorkspaceApi {
       this.#open();
       return ingestSource(this.#ingestServices(options.signal), source, options, dropped);
     })().catch((e: unknown) => {
+      // Closed mid-way (the tab went): the database or a worker failing under it is no error.
+      if (this.#pool.closed.aborted) throw new CancelledError('the workspace closed');
       throw asUserError(e);
     });
   }

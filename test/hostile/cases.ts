@@ -26,7 +26,11 @@ const NOT_NPY = /not a \.npy file|bad magic/;
 export const NPY_CASES: readonly NpyCase[] = [
   { input: 'npy/ok-small.npy', expected: 'ok' },
   { input: 'npy/float64.npy', expected: 'ok' },
-  { input: 'npy/nan-inf-rows.npy', expected: 'ok', message: /Dropped 3 of 40 rows with NaN or infinite values: rows 3, 17, 30\./ },
+  {
+    input: 'npy/nan-inf-rows.npy',
+    expected: 'ok',
+    message: /Dropped 3 of 40 rows with NaN or infinite values: rows 3, 17, 30\./,
+  },
   { input: 'npy/constant-rows.npy', expected: 'ok' },
   { input: 'npy/one-row.npy', expected: 'ok' },
   { input: 'npy/bad-magic.npy', expected: 'clear', message: NOT_NPY },
@@ -36,27 +40,62 @@ export const NPY_CASES: readonly NpyCase[] = [
   { input: 'npy/truncated-data.npy', expected: 'clear', message: /truncated/ },
   // Bytes after the data are ignored, as numpy's own reader does.
   { input: 'npy/trailing-bytes.npy', expected: 'ok' },
-  { input: 'npy/wrong-dtype-int32.npy', expected: 'clear', message: /float32 or float64.*int32/, appMessage: /holds int32 values; embeddings must be float32 or float64/ },
-  { input: 'npy/wrong-dtype-uint8.npy', expected: 'clear', message: /float32 or float64|dtype|u1|uint8/ },
-  { input: 'npy/wrong-dtype-complex.npy', expected: 'clear', message: /dtype|c8|complex|not supported/ },
+  {
+    input: 'npy/wrong-dtype-int32.npy',
+    expected: 'clear',
+    message: /float32 or float64.*int32/,
+    appMessage: /holds int32 values; embeddings must be float32 or float64/,
+  },
+  {
+    input: 'npy/wrong-dtype-uint8.npy',
+    expected: 'clear',
+    message: /float32 or float64|dtype|u1|uint8/,
+  },
+  {
+    input: 'npy/wrong-dtype-complex.npy',
+    expected: 'clear',
+    message: /dtype|c8|complex|not supported/,
+  },
   { input: 'npy/big-endian-f4.npy', expected: 'clear', message: /endian|>f4|dtype|not supported/ },
   { input: 'npy/float16.npy', expected: 'clear', message: /f2|float16|dtype|not supported/ },
-  { input: 'npy/one-d.npy', expected: 'clear', message: /2-D array.*shape \(40\)/, appMessage: /is 1-D with shape \(40\); expected a 2-D array/ },
-  { input: 'npy/three-d.npy', expected: 'clear', message: /2-D array.*shape \(4, 4, 2\)/, appMessage: /is 3-D with shape \(4, 4, 2\); expected a 2-D array/ },
+  {
+    input: 'npy/one-d.npy',
+    expected: 'clear',
+    message: /2-D array.*shape \(40\)/,
+    appMessage: /is 1-D with shape \(40\); expected a 2-D array/,
+  },
+  {
+    input: 'npy/three-d.npy',
+    expected: 'clear',
+    message: /2-D array.*shape \(4, 4, 2\)/,
+    appMessage: /is 3-D with shape \(4, 4, 2\); expected a 2-D array/,
+  },
   { input: 'npy/scalar.npy', expected: 'clear', message: /2-D array/ },
   // Fortran order is read and transposed into row order.
   { input: 'npy/fortran-order.npy', expected: 'ok' },
   { input: 'npy/huge-shape.npy', expected: 'clear', message: /truncated|too large|bytes|shape/ },
   { input: 'npy/negative-shape.npy', expected: 'clear', message: /shape/ },
-  { input: 'npy/zero-rows.npy', expected: 'clear', message: /no rows|0 rows|empty|at least one|shape \(0, 8\)/ },
-  { input: 'npy/zero-cols.npy', expected: 'clear', message: /column|0 col|empty|at least one|shape \(8, 0\)/ },
+  {
+    input: 'npy/zero-rows.npy',
+    expected: 'clear',
+    message: /no rows|0 rows|empty|at least one|shape \(0, 8\)/,
+  },
+  {
+    input: 'npy/zero-cols.npy',
+    expected: 'clear',
+    message: /column|0 col|empty|at least one|shape \(8, 0\)/,
+  },
   { input: 'npy/header-garbage.npy', expected: 'clear', message: /header/ },
   { input: 'npy/header-not-dict.npy', expected: 'clear', message: /header/ },
   { input: 'npy/header-missing-shape.npy', expected: 'clear', message: /header|shape/ },
   { input: 'npy/header-len-overflow.npy', expected: 'clear', message: /truncated|header/ },
   { input: 'npy/version-9.npy', expected: 'clear', message: /version/ },
   { input: 'npy/all-nan.npy', expected: 'clear', message: /NaN or infinite/ },
-  { input: 'npy/object-pickle.npy', expected: 'clear', message: /float32 or float64|object|pickle|dtype/ },
+  {
+    input: 'npy/object-pickle.npy',
+    expected: 'clear',
+    message: /float32 or float64|object|pickle|dtype/,
+  },
 ];
 
 /* ---- ids files beside npy/ok-small.npy (40 rows), in the app ---- */
@@ -82,7 +121,8 @@ export const IDS_CASES: readonly Case[] = [
 
 /* ---- images, one by one, through the app's ingest (hash, sniff, decode, thumbnail) ---- */
 
-const UNDECODABLE = /could not be decoded|not an image|damaged|truncated|empty|unsupported|not a supported/;
+const UNDECODABLE =
+  /could not be decoded|not an image|damaged|truncated|empty|unsupported|not a supported/;
 export const IMAGE_CASES: readonly Case[] = [
   { input: 'images/ok-small.png', expected: 'ok' },
   { input: 'images/empty.jpg', expected: 'clear', message: /empty/ },
@@ -93,12 +133,36 @@ export const IMAGE_CASES: readonly Case[] = [
   { input: 'images/text-renamed.jpg', expected: 'clear', message: UNDECODABLE },
   { input: 'images/html-renamed.png', expected: 'clear', message: UNDECODABLE },
   { input: 'images/script.svg', expected: 'clear', message: /svg|SVG|unsupported|not a supported/ },
-  { input: 'images/tiff.tiff', expected: 'clear', message: /tiff|TIFF|unsupported|not a supported/ },
-  { input: 'images/tiff-renamed.jpg', expected: 'clear', message: /TIFF|could not be decoded|not an image/ },
-  { input: 'images/heic.heic', expected: 'clear', message: /heic|HEIC|unsupported|not a supported/ },
-  { input: 'images/heic-renamed.jpg', expected: 'clear', message: /HEIC|HEIF|could not be decoded|not an image/ },
-  { input: 'images/huge-declared.png', expected: 'clear', message: /too large: 30000 x 30000 .*100 megapixels/ },
-  { input: 'images/huge-declared.jpg', expected: 'clear', message: /too large: 30000 x 30000 .*100 megapixels/ },
+  {
+    input: 'images/tiff.tiff',
+    expected: 'clear',
+    message: /tiff|TIFF|unsupported|not a supported/,
+  },
+  {
+    input: 'images/tiff-renamed.jpg',
+    expected: 'clear',
+    message: /TIFF|could not be decoded|not an image/,
+  },
+  {
+    input: 'images/heic.heic',
+    expected: 'clear',
+    message: /heic|HEIC|unsupported|not a supported/,
+  },
+  {
+    input: 'images/heic-renamed.jpg',
+    expected: 'clear',
+    message: /HEIC|HEIF|could not be decoded|not an image/,
+  },
+  {
+    input: 'images/huge-declared.png',
+    expected: 'clear',
+    message: /too large: 30000 x 30000 .*100 megapixels/,
+  },
+  {
+    input: 'images/huge-declared.jpg',
+    expected: 'clear',
+    message: /too large: 30000 x 30000 .*100 megapixels/,
+  },
   { input: 'images/zero-size.png', expected: 'clear', message: UNDECODABLE },
   { input: 'images/bad-crc.png', expected: 'clear', message: UNDECODABLE },
   { input: 'images/random-bytes.webp', expected: 'clear', message: UNDECODABLE },
@@ -142,13 +206,11 @@ const curate = (npy: string, ...rest: string[]): string[] => [
 
 export const CLI_CASES: readonly CliCase[] = [
   // Every matrix of the corpus through `curate`.
-  ...NPY_CASES.map(
-    (c): CliCase => ({
-      ...c,
-      input: `curate ${c.input}`,
-      args: curate(`$B/${c.input}`, '--out', `$T/${c.input.replace(/\W/g, '_')}`),
-    }),
-  ),
+  ...NPY_CASES.map((c): CliCase => ({
+    ...c,
+    input: `curate ${c.input}`,
+    args: curate(`$B/${c.input}`, '--out', `$T/${c.input.replace(/\W/g, '_')}`),
+  })),
   // Arguments.
   ...(
     [
@@ -175,24 +237,22 @@ export const CLI_CASES: readonly CliCase[] = [
       [['--levels', '99'], /--levels|--clusters/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
     ] as const
-  ).map(
-    ([extra, message]): CliCase => ({
-      input: `curate ${extra.join(' ')}`,
-      expected: 'clear',
-      message,
-      args: [
-        'curate',
-        '--embeddings',
-        '$B/npy/ok-small.npy',
-        '--target',
-        '5',
-        ...SMALL,
-        '--out',
-        '$T/never',
-        ...extra,
-      ],
-    }),
-  ),
+  ).map(([extra, message]): CliCase => ({
+    input: `curate ${extra.join(' ')}`,
+    expected: 'clear',
+    message,
+    args: [
+      'curate',
+      '--embeddings',
+      '$B/npy/ok-small.npy',
+      '--target',
+      '5',
+      ...SMALL,
+      '--out',
+      '$T/never',
+      ...extra,
+    ],
+  })),
   {
     input: 'curate without --embeddings',
     expected: 'clear',
@@ -252,7 +312,12 @@ export const CLI_CASES: readonly CliCase[] = [
     expected: 'ok',
     args: curate('$B/npy/ok-small.npy', '--out', '$T/new\nline <script>'),
   },
-  { input: 'unknown command', expected: 'clear', message: /unknown command 'frobnicate'/, args: ['frobnicate'] },
+  {
+    input: 'unknown command',
+    expected: 'clear',
+    message: /unknown command 'frobnicate'/,
+    args: ['frobnicate'],
+  },
   // The real process, as people run it: exit status, one line, no stack trace.
   {
     input: 'process: curate npy/truncated-data.npy',
@@ -311,13 +376,29 @@ export const CLI_CASES: readonly CliCase[] = [
     input: 'import --embeddings npy/ok-small.npy (wrong rows for the layout)',
     expected: 'clear',
     message: /rows|ids|40|150/,
-    args: ['import', '--dir', '$B/reference/ok-layout', '--embeddings', '$B/npy/ok-small.npy', '--out', '$T/i2'],
+    args: [
+      'import',
+      '--dir',
+      '$B/reference/ok-layout',
+      '--embeddings',
+      '$B/npy/ok-small.npy',
+      '--out',
+      '$T/i2',
+    ],
   },
   {
     input: 'import --embeddings npy/bad-magic.npy',
     expected: 'clear',
     message: NOT_NPY,
-    args: ['import', '--dir', '$B/reference/ok-layout', '--embeddings', '$B/npy/bad-magic.npy', '--out', '$T/i3'],
+    args: [
+      'import',
+      '--dir',
+      '$B/reference/ok-layout',
+      '--embeddings',
+      '$B/npy/bad-magic.npy',
+      '--out',
+      '$T/i3',
+    ],
   },
 ];
 
@@ -325,19 +406,51 @@ export const CLI_CASES: readonly CliCase[] = [
 
 export const IMPORT_CASES: readonly Case[] = [
   { input: 'reference/ok-layout', expected: 'ok' },
-  { input: 'reference/missing-level2', expected: 'clear', message: /level2\/centroids\.npy is missing/ },
-  { input: 'reference/missing-centroids', expected: 'clear', message: /level3\/centroids\.npy is missing/ },
+  {
+    input: 'reference/missing-level2',
+    expected: 'clear',
+    message: /level2\/centroids\.npy is missing/,
+  },
+  {
+    input: 'reference/missing-centroids',
+    expected: 'clear',
+    message: /level3\/centroids\.npy is missing/,
+  },
   { input: 'reference/missing-sorted', expected: 'clear', message: /level1\/sorted_clusters\.npy/ },
-  { input: 'reference/wrong-centroid-width', expected: 'clear', message: /level2|width|columns|dim/ },
+  {
+    input: 'reference/wrong-centroid-width',
+    expected: 'clear',
+    message: /level2|width|columns|dim/,
+  },
   { input: 'reference/wrong-centroid-count', expected: 'clear', message: /level1|20|7|clusters/ },
   { input: 'reference/centroids-1d', expected: 'clear', message: /2-D|shape/ },
-  { input: 'reference/pickle-os-system', expected: 'clear', message: /os|system|global|not allowed/i },
-  { input: 'reference/pickle-eval', expected: 'clear', message: /eval|builtins|global|not allowed/i },
-  { input: 'reference/pickle-subprocess', expected: 'clear', message: /subprocess|Popen|global|not allowed/i },
+  {
+    input: 'reference/pickle-os-system',
+    expected: 'clear',
+    message: /os|system|global|not allowed/i,
+  },
+  {
+    input: 'reference/pickle-eval',
+    expected: 'clear',
+    message: /eval|builtins|global|not allowed/i,
+  },
+  {
+    input: 'reference/pickle-subprocess',
+    expected: 'clear',
+    message: /subprocess|Popen|global|not allowed/i,
+  },
   { input: 'reference/pickle-truncated', expected: 'clear', message: /truncated|end|STOP/i },
   { input: 'reference/mismatched-n', expected: 'clear', message: /level1|3|20|clusters/ },
-  { input: 'reference/not-npy-level', expected: 'clear', message: /level3\/sorted_clusters\.npy.*(not a \.npy|magic)|not a \.npy/ },
-  { input: 'reference/empty-file', expected: 'clear', message: /level2\/centroids\.npy|empty|truncated/ },
+  {
+    input: 'reference/not-npy-level',
+    expected: 'clear',
+    message: /level3\/sorted_clusters\.npy.*(not a \.npy|magic)|not a \.npy/,
+  },
+  {
+    input: 'reference/empty-file',
+    expected: 'clear',
+    message: /level2\/centroids\.npy|empty|truncated/,
+  },
   { input: 'reference/no-levels', expected: 'clear', message: /level1/ },
   { input: 'reference/level-gap', expected: 'clear', message: /level4\/.* is missing/ },
 ];

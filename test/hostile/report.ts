@@ -83,7 +83,8 @@ export function judge(
     return r('unclear', code + message);
   }
   if (message.trim().split('\n').length > 1) return r('unclear', code + message);
-  if (pattern && !pattern.test(message)) return r('unclear', `${code}${message} (expected ${pattern})`);
+  if (pattern && !pattern.test(message))
+    return r('unclear', `${code}${message} (expected ${pattern})`);
   return r(expected === 'clear' ? 'clear' : 'wrong', code + message);
 }
 
@@ -129,7 +130,20 @@ export function totalsLine(t: Totals): string {
 
 declare module 'vitest' {
   interface TaskMeta {
-    /** set by a hostile-input case; the reporter prints and counts it */
-    hostile?: CaseResult;
+    /** set by a hostile-input test (a fault test records two cases); the reporter counts them */
+    hostile?: CaseResult[];
+  }
+}
+
+/**
+ * Adds a case to its test's report entry and fails the test unless the case came out as
+ * expected (never a crash, a hang or data loss).
+ */
+export function recordCase(task: { meta: { hostile?: CaseResult[] } }, r: CaseResult): void {
+  (task.meta.hostile ??= []).push(r);
+  if (r.actual !== (r.expected === 'ok' ? 'ok' : 'clear')) {
+    throw new Error(
+      `${r.surface} ${JSON.stringify(r.input)}: expected ${r.expected}, got ${r.actual}: ${r.detail}`,
+    );
   }
 }

@@ -10,8 +10,7 @@ export default class HostileReporter implements Reporter {
   readonly #results: CaseResult[] = [];
 
   onTestCaseResult(testCase: TestCase): void {
-    const r = testCase.meta().hostile;
-    if (r) this.#results.push(r);
+    this.#results.push(...(testCase.meta().hostile ?? []));
   }
 
   onTestRunEnd(): void {
@@ -20,7 +19,14 @@ export default class HostileReporter implements Reporter {
     const sorted = [...this.#results].sort(
       (a, b) => order.indexOf(a.surface) - order.indexOf(b.surface),
     );
-    const lines = ['', 'Hostile-input report', ...sorted.map(caseLine), '', totalsLine(totals(sorted)), ''];
+    const lines = [
+      '',
+      'Hostile-input report',
+      ...sorted.map(caseLine),
+      '',
+      totalsLine(totals(sorted)),
+      '',
+    ];
     process.stdout.write(lines.join('\n') + '\n');
   }
 }
