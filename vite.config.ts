@@ -21,6 +21,8 @@ export default defineConfig({
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
   test: {
+    // The hostile-input report (test/hostile/) prints its case lines and totals after the run.
+    reporters: ['default', './test/hostile/reporter.ts'],
     projects: [
       {
         extends: true,

@@ -159,5 +159,5 @@ export function droppedRowsMessage(
   const named = dropped.map((r) => (names ? `${r} (${names(r)})` : String(r)));
   const shown = named.slice(0, LIST_MAX).join(', ');
   const list = named.length > LIST_MAX ? `${shown} and ${named.length - LIST_MAX} more` : shown;
-  return `Dropped ${dropped.length} of ${rows} rows with NaN or infinite values: row ${list}.`;
+  return `Dropped ${dropped.length} of ${rows} rows with NaN or infinite values: ${dropped.length === 1 ? 'row' : 'rows'} ${list}.`;
 }

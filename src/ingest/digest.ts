@@ -68,9 +68,12 @@ export async function digestFile(file: Blob): Promise<Digest> {
   try {
     return { hash, ...(await thumbnail(new Blob([bytes], { type: file.type }))) };
   } catch {
+    // The bytes often say why (cut short, text, an unknown format): say that, not only "damaged".
     return {
       hash,
-      error: 'could not be decoded as an image (damaged, truncated, or not really an image)',
+      error: sniffed.ok
+        ? 'could not be decoded as an image (damaged, truncated, or not really an image)'
+        : `could not be decoded as an image: ${sniffed.reason.replace(/^not an image: /, '')}`,
     };
   }
 }

@@ -125,6 +125,14 @@ export function walkFiles(
     const raw = paths ? paths[i] : file.webkitRelativePath || file.name;
     const parts = raw.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
     const path = parts.join('/');
+    // A picked folder's files never say '..'; a path that does would name a file outside it.
+    if (parts.includes('..')) {
+      out.skipped.push({
+        path,
+        reason: "its path leads out of the folder ('..'), so it was not read",
+      });
+      return;
+    }
     for (let d = 1; d < parts.length; d++) {
       const folder = parts.slice(0, d).join('/');
       const why = folderSkipReason(parts[d - 1]);

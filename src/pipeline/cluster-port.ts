@@ -53,6 +53,7 @@ export function workerClusterPort(pool: WorkerPool): ClusterPort {
           resume ? { backend, resume } : { backend },
           Comlink.proxy(hooks),
         ),
+        'cluster',
       );
       return {
         backend: result.backend,
@@ -64,7 +65,7 @@ export function workerClusterPort(pool: WorkerPool): ClusterPort {
       void pool.cluster().cancel();
     },
     probe() {
-      return pool.guard(pool.cluster().probe());
+      return pool.guard(pool.cluster().probe(), 'cluster');
     },
   };
 }

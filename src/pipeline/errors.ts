@@ -12,6 +12,17 @@ export class UserInputError extends Error {
 }
 
 /**
+ * A worker (embedding, clustering, file reading) was terminated while it worked. What it had
+ * stored is kept; resuming the run starts a new worker.
+ */
+export class WorkerStoppedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WorkerStoppedError';
+  }
+}
+
+/**
  * Errors of the core and the embed side that are a person's mistake (a malformed .npy, a bad
  * model setting) carry these names; the pipeline rethrows them as UserInputError.
  */

@@ -2,10 +2,13 @@
  * The workers a Workspace drives, created on first use and terminated on close. Each exposes one
  * service over Comlink and is typed as `Comlink.Remote` of that service's own class; `closed`
  * rejects every pending call once the Workspace closes (a terminated worker never answers, and a
- * closed tab must not leave promises hanging in a test page).
+ * closed tab must not leave promises hanging in a test page). A worker terminated while its
+ * calls are pending (by anyone) rejects them with WorkerStoppedError, and the next call starts
+ * a fresh worker: the run fails with a clear message instead of waiting forever, and resumes.
  */
 import * as Comlink from 'comlink';
 import { CancelledError } from '../core/errors';
+import { WorkerStoppedError } from './errors';
 import type { WorkerFactories } from './contract';
 import type { ClusterRunner } from '../cluster/service';
 import type { EmbedService } from '../embed/service';
@@ -21,6 +24,14 @@ interface Services {
 }
 
 type Kind = keyof Services;
+
+/** Worker names in messages people read. */
+const LABELS: Record<Kind, string> = {
+  ingest: 'file-reading',
+  embed: 'embedding',
+  cluster: 'clustering',
+  projection: 'projection',
+};
 
 function defaultFactory(kind: Kind): () => Worker {
   switch (kind) {
@@ -55,6 +66,8 @@ export class WorkerPool {
   readonly #factories: WorkerFactories;
   readonly #workers = new Map<Kind, Worker>();
   readonly #remotes = new Map<Kind, unknown>();
+  /** aborted when that kind's current worker is terminated (then forgotten) */
+  readonly #stopped = new Map<Kind, AbortController>();
   readonly #closer = new AbortController();
 
   constructor(factories: WorkerFactories = {}) {
@@ -75,6 +88,20 @@ export class WorkerPool {
       const make = (k !== 'projection' ? this.#factories[k] : undefined) ?? defaultFactory(k);
       const worker = make();
       this.#workers.set(kind, worker);
+      const stopped = new AbortController();
+      this.#stopped.set(kind, stopped);
+      // A terminated worker never answers: whoever terminates it (close, a test, a watchdog),
+      // its pending calls must end, and the next call must get a new worker.
+      const terminate = worker.terminate.bind(worker);
+      worker.terminate = () => {
+        terminate();
+        if (this.#workers.get(kind) === worker) {
+          this.#workers.delete(kind);
+          this.#remotes.delete(kind);
+          this.#stopped.delete(kind);
+        }
+        stopped.abort();
+      };
       remote = Comlink.wrap<Services[K]>(worker);
       this.#remotes.set(kind, remote);
     }
@@ -94,20 +121,34 @@ export class WorkerPool {
     return this.#get('projection');
   }
 
-  /** Race a worker call against close(): rejects with AbortError when the pool closes first. */
-  guard<T>(p: Promise<T>): Promise<T> {
+  /**
+   * Race a worker call against close() (AbortError) and, given the worker's kind, against that
+   * worker being terminated (WorkerStoppedError).
+   */
+  guard<T>(p: Promise<T>, kind?: Kind): Promise<T> {
     const signal = this.#closer.signal;
     if (signal.aborted) return Promise.reject(new CancelledError('the workspace closed'));
+    const stopped = kind ? this.#stopped.get(kind)?.signal : undefined;
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => reject(new CancelledError('the workspace closed'));
+      const onStop = (): void => {
+        // close() terminates every worker too: that is a closed workspace, not a stopped worker.
+        if (signal.aborted) return;
+        reject(new WorkerStoppedError(`The ${LABELS[kind!]} worker stopped before it finished.`));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
+      stopped?.addEventListener('abort', onStop, { once: true });
+      const done = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        stopped?.removeEventListener('abort', onStop);
+      };
       p.then(
         (v) => {
-          signal.removeEventListener('abort', onAbort);
+          done();
           resolve(v);
         },
         (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          done();
           reject(e);
         },
       );
@@ -116,8 +157,9 @@ export class WorkerPool {
 
   close(): void {
     this.#closer.abort();
-    for (const w of this.#workers.values()) w.terminate();
+    for (const w of [...this.#workers.values()]) w.terminate();
     this.#workers.clear();
     this.#remotes.clear();
+    this.#stopped.clear();
   }
 }

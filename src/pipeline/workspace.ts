@@ -51,7 +51,7 @@ import type {
 } from './contract';
 import { workerClusterPort, type ClusterPort } from './cluster-port';
 import { toDatasetInfo, toItemInfo } from './convert';
-import { asUserError, UserInputError } from './errors';
+import { asUserError, CancelledError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
 import { EditLog, listEdits } from './edits';
 import { RunInspector } from './inspect';
@@ -77,9 +77,10 @@ export class Workspace implements WorkspaceApi {
     this.#cluster = workerClusterPort(this.#pool);
     this.#inspector = new RunInspector(
       db,
-      (data, n, dim) => this.#pool.guard(this.#pool.projection().project(data, n, dim)),
+      (data, n, dim) =>
+        this.#pool.guard(this.#pool.projection().project(data, n, dim), 'projection'),
       (data, n, dim, seed, init) =>
-        this.#pool.guard(this.#pool.projection().layout(data, n, dim, seed, init)),
+        this.#pool.guard(this.#pool.projection().layout(data, n, dim, seed, init), 'projection'),
     );
     this.#edits = new EditLog(db, (run) => {
       this.#inspector.forget(run.id);
@@ -136,8 +137,9 @@ export class Workspace implements WorkspaceApi {
   #ingestServices(signal?: AbortSignal): IngestServices {
     return {
       db: this.#db,
-      digest: (files) => this.#pool.guard(this.#pool.ingest().digest(files)),
-      parsePrecomputed: (npy, ids) => this.#pool.guard(this.#pool.ingest().precomputed(npy, ids)),
+      digest: (files) => this.#pool.guard(this.#pool.ingest().digest(files), 'ingest'),
+      parsePrecomputed: (npy, ids) =>
+        this.#pool.guard(this.#pool.ingest().precomputed(npy, ids), 'ingest'),
       emit: this.#emit,
       ...(signal ? { signal } : {}),
     };
@@ -150,6 +152,8 @@ export class Workspace implements WorkspaceApi {
       this.#open();
       return ingestSource(this.#ingestServices(options.signal), source, options, dropped);
     })().catch((e: unknown) => {
+      // Closed mid-way (the tab went): the database or a worker failing under it is no error.
+      if (this.#pool.closed.aborted) throw new CancelledError('the workspace closed');
       throw asUserError(e);
     });
   }

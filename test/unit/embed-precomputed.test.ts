@@ -36,7 +36,7 @@ describe('loadPrecomputed', () => {
     expect(r.ids).toEqual(['w', 'y']);
     expect(Array.from(r.matrix.data)).toEqual([1, 1, 3, 3]);
     expect(r.warnings).toEqual([
-      'Dropped 2 of 4 rows with NaN or infinite values: row 1 (x), 3 (z).',
+      'Dropped 2 of 4 rows with NaN or infinite values: rows 1 (x), 3 (z).',
     ]);
   });
 

@@ -9,7 +9,7 @@ import { embeddedIndices, putEmbeddingRows } from '../../store/embeddings';
 import { allItems, getFiles } from '../../store/records';
 import type { ItemRecord } from '../../store/schema';
 import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../../embed/service';
-import { CancelledError, UserInputError } from '../errors';
+import { CancelledError, UserInputError, WorkerStoppedError } from '../errors';
 import type { StageContext } from './context';
 import { embeddingKey, modelOf } from '../settings';
 import { Throughput } from '../throughput';
@@ -88,6 +88,7 @@ async function embedMissing(
   let dim = 0;
   let writes = Promise.resolve();
   let writeError: unknown = null;
+  let storedNow = 0;
   const embed = pool.embed();
   const rate = new Throughput();
   const byKey = new Map(missing.map((m) => [String(m.index), m]));
@@ -99,7 +100,10 @@ async function embedMissing(
     writes = writes
       .then(() => putEmbeddingRows(db, ds.id, key, chunk, indices, rows.data, rows.dim))
       .then(
-        () => indices.forEach((i) => got.add(i)),
+        () => {
+          indices.forEach((i) => got.add(i));
+          storedNow += indices.length;
+        },
         (e: unknown) => {
           writeError ??= e;
           void embed.cancel();
@@ -137,19 +141,30 @@ async function embedMissing(
   try {
     // A cancel that came while the files were read fired no `stop`: honour it here.
     ctx.checkCancel();
-    const summary = await pool.guard(
-      embed.embedFiles(
-        items,
-        {
-          model: spec,
-          provider: ctx.run.settings.provider,
-          batchSize: ctx.run.settings.batchSize,
-        },
-        Comlink.proxy(onRows),
-        Comlink.proxy(onProgress),
-        Comlink.proxy(onSkip),
-      ),
-    );
+    const summary = await pool
+      .guard(
+        embed.embedFiles(
+          items,
+          {
+            model: spec,
+            provider: ctx.run.settings.provider,
+            batchSize: ctx.run.settings.batchSize,
+          },
+          Comlink.proxy(onRows),
+          Comlink.proxy(onProgress),
+          Comlink.proxy(onSkip),
+        ),
+        'embed',
+      )
+      .catch(async (e: unknown) => {
+        if (!(e instanceof WorkerStoppedError)) throw e;
+        await writes;
+        const kept = already + storedNow;
+        throw new WorkerStoppedError(
+          `${e.message} The ${kept} of ${total} rows embedded so far are stored; resume the run to embed the rest.`,
+          { cause: e },
+        );
+      });
     await writes;
     if (writeError) throw writeError;
     ctx.count('embedded', summary.computed);

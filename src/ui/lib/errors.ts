@@ -44,6 +44,10 @@ export function describeError(e: unknown, action: string): UiError {
       tone: 'warning',
     };
   }
+  if (name === 'WorkerStoppedError') {
+    // The message says what is kept and that resuming goes on from there.
+    return { title: 'A background task stopped', detail: message, tone: 'warning' };
+  }
   if (/device (was )?lost|GPUDevice.*lost/i.test(message)) {
     return {
       title: 'The graphics device was lost',
