@@ -268,14 +268,18 @@ export class CurateSession {
       this.run = await go();
       this.phase = 'done';
     } catch (e) {
+      const latest = await this.#ws?.getRun(run.id).catch(() => undefined);
+      if (latest) {
+        this.run = latest;
+        this.#updateListed(latest);
+      }
+      // The list shows the stopped run before the note says so.
       this.phase = 'configure';
       if (isCancellation(e)) {
         this.note = 'Run cancelled. Finished steps are stored: resume it from the list of runs.';
       } else {
         this.error = describeError(e, 'finish the run');
       }
-      const latest = await this.#ws?.getRun(run.id).catch(() => undefined);
-      if (latest) this.run = latest;
     } finally {
       await this.refreshLists();
     }
@@ -346,6 +350,15 @@ export class CurateSession {
     this.phase = 'empty';
   }
 
+  /** Replace a listed run with its newer record; an answer older than the list's is ignored. */
+  #updateListed(run: RunInfo): void {
+    const i = this.runs.findIndex((r) => r.id === run.id);
+    if (i < 0 || this.runs[i].updatedAt > run.updatedAt) return;
+    this.runs = this.runs.map((r, j) => (j === i ? run : r));
+    // A newer record makes any refresh still in flight stale.
+    this.#listsGeneration++;
+  }
+
   #onEvent(event: WorkspaceEvent): void {
     switch (event.type) {
       case 'progress':
@@ -363,6 +376,9 @@ export class CurateSession {
         // Only a run being executed changes on screen; a finished one shown in Explore is
         // replaced as a whole when it gets a new sample (see resampled).
         if (event.run.id === this.run?.id && this.phase === 'running') this.run = event.run;
+        // The runs list follows every stored change of a run it shows (a cancel is stored
+        // before start() rejects, so the list says "cancelled" before the note appears).
+        this.#updateListed(event.run);
         break;
       case 'notice':
       case 'skip':
