@@ -10,6 +10,7 @@
  * regl, a camera package, earcut and gl-matrix (~190 KB minified) and deck.gl several hundred;
  * embedding-atlas wants its Mosaic/DuckDB data layer. See docs/explorer.md.
  */
+import { extent } from '../lib/charts';
 
 /** Visible window: data-space centre and data units per CSS pixel. */
 export interface View {
@@ -26,17 +27,9 @@ export function fitView(
   height: number,
   margin = 16,
 ): View {
-  let x0 = Infinity;
-  let x1 = -Infinity;
-  let y0 = Infinity;
-  let y1 = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] < x0) x0 = x[i];
-    if (x[i] > x1) x1 = x[i];
-    if (y[i] < y0) y0 = y[i];
-    if (y[i] > y1) y1 = y[i];
-  }
-  if (!Number.isFinite(x0)) return { cx: 0, cy: 0, unitsPerPx: 1 };
+  const e = extent(x, y);
+  if (!e) return { cx: 0, cy: 0, unitsPerPx: 1 };
+  const { x0, x1, y0, y1 } = e;
   const w = Math.max(1e-9, x1 - x0);
   const h = Math.max(1e-9, y1 - y0);
   const unitsPerPx = Math.max(

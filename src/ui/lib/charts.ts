@@ -105,10 +105,11 @@ export function columnsOf(values: Int32Array, columns: number): { x: number; v: 
 }
 
 /** Bounds of a point set with a margin, for fitting a 2-D map into a canvas. */
-export function bounds(
+/** Smallest and largest x and y of the points, or null when there are none. */
+export function extent(
   x: ArrayLike<number>,
   y: ArrayLike<number>,
-): { x0: number; x1: number; y0: number; y1: number } {
+): { x0: number; x1: number; y0: number; y1: number } | null {
   let x0 = Infinity;
   let x1 = -Infinity;
   let y0 = Infinity;
@@ -119,7 +120,16 @@ export function bounds(
     if (y[i] < y0) y0 = y[i];
     if (y[i] > y1) y1 = y[i];
   }
-  if (!Number.isFinite(x0)) return { x0: -1, x1: 1, y0: -1, y1: 1 };
+  return Number.isFinite(x0) ? { x0, x1, y0, y1 } : null;
+}
+
+export function bounds(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+): { x0: number; x1: number; y0: number; y1: number } {
+  const e = extent(x, y);
+  if (!e) return { x0: -1, x1: 1, y0: -1, y1: 1 };
+  const { x0, x1, y0, y1 } = e;
   const padX = (x1 - x0 || 1) * 0.04;
   const padY = (y1 - y0 || 1) * 0.04;
   return { x0: x0 - padX, x1: x1 + padX, y0: y0 - padY, y1: y1 + padY };
