@@ -171,9 +171,10 @@ describe('faults', () => {
   });
 
   it('the quota is exceeded while files are added, then space is back', async ({ task }) => {
-    // The browser's own refusal, injected where every write goes (store/db.ts): Chromium's
-    // Storage.overrideQuotaForOrigin (DevTools protocol) was tried here and was not enforced on
-    // an origin that already holds data, so it cannot make this case happen on purpose.
+    // The browser's own refusal, injected where every write goes (store/db.ts), so the fault
+    // lands at an exact batch. A real quota (Chromium's Storage.overrideQuotaForOrigin, which is
+    // enforced only when set before the origin stores anything) is driven through the built app
+    // in test/e2e/app-pages.test.ts.
     const ws = await Workspace.open({ dbName });
     const before = (await ws.listDatasets()).length;
     const files = await Promise.all(Array.from({ length: 12 }, (_, i) => picture(300 + i)));
