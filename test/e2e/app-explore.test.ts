@@ -81,7 +81,44 @@ describe('exploring and editing a finished run in the built app', () => {
     await expect
       .poll(async () => Number(await page.locator('[data-zoom]').getAttribute('data-zoom')))
       .toBeGreaterThan(zoomBefore);
+
+    // Zoomed in far enough that few points are in sight, their thumbnails replace the dots;
+    // a click on one opens that item.
     await page.getByRole('button', { name: 'Fit the map' }).click();
+    const pictures = map.locator('.pic img');
+    for (let i = 0; i < 4 && (await pictures.count()) === 0; i++) {
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await expect
+        .poll(() => pictures.count(), { timeout: 5_000 })
+        .toBeGreaterThan(0)
+        .catch(() => undefined);
+    }
+    await expect.poll(() => pictures.count()).toBeGreaterThan(0);
+    await expect
+      .poll(() => pictures.first().evaluate((img) => (img as HTMLImageElement).naturalWidth))
+      .toBeGreaterThan(0);
+    await snap(page, 'x01b-zoomed-thumbnails');
+    // The screenshots resized the window: the map kept its zoom, so the pictures are back.
+    await expect.poll(() => pictures.count()).toBeGreaterThan(0);
+    // One wholly inside the map (those at the edges are partly cut off), the map in sight (the
+    // screenshots scrolled the page).
+    await canvas.scrollIntoViewIfNeeded();
+    const frame = (await canvas.boundingBox())!;
+    const inside = [];
+    for (const b of await map.locator('.pic').all()) {
+      const r = await b.boundingBox();
+      if (r && r.x > frame.x && r.y > frame.y && r.x + r.width < frame.x + frame.width) {
+        if (r.y + r.height < frame.y + frame.height) inside.push(r);
+      }
+    }
+    expect(inside.length).toBeGreaterThan(0);
+    const pic = inside[0];
+    await page.mouse.click(pic.x + pic.width / 2, pic.y + pic.height / 2);
+    await page.getByRole('dialog').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Fit the map' }).click();
+    expect(await pictures.count()).toBe(0);
 
     // Lasso the left half of the map: the results grid filters to it.
     await page.getByRole('button', { name: 'Lasso' }).click();

@@ -386,6 +386,30 @@ export class Explorer {
     );
   }
 
+  /** map row -> item index, for rows whose thumbnail the map asked for */
+  readonly #rowItem = new SvelteMap<number, number>();
+  #rowToken = 0;
+
+  /** Thumbnail URL of a map row ('' none, undefined not loaded yet). */
+  rowThumb(row: number): string | undefined {
+    const index = this.#rowItem.get(row);
+    return index === undefined ? undefined : this.thumbs.get(index);
+  }
+
+  /**
+   * The rows the zoomed-in map shows: their items, then their thumbnails. A newer call (the
+   * person panned on) supersedes one whose item lookup is still in flight.
+   */
+  async requestRowThumbs(rows: readonly number[]): Promise<void> {
+    const missing = rows.filter((r) => !this.#rowItem.has(r));
+    if (missing.length === 0) return;
+    const mine = ++this.#rowToken;
+    const items = await this.#ws.itemsForRows(this.run.id, missing).catch(() => []);
+    if (this.#disposed || mine !== this.#rowToken) return;
+    items.forEach((item, i) => this.#rowItem.set(missing[i], item.index));
+    this.requestThumbs(items);
+  }
+
   requestThumbs(items: readonly ItemInfo[]): void {
     for (const item of items) {
       const index = item.index;
