@@ -159,6 +159,21 @@ function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLSh
   return s;
 }
 
+/**
+ * A permutation of 0..n-1 whose every prefix is spread evenly over the rows: a stride of about
+ * n / golden ratio, adjusted to be coprime with n so it visits every row once. Row order in a
+ * run follows the data (files of one folder together), so a plain prefix would be one region.
+ */
+export function spreadOrder(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  if (n === 0) return order;
+  let stride = Math.max(1, Math.round(n * 0.6180339887));
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  while (gcd(stride, n) !== 1) stride++;
+  for (let i = 0, r = 0; i < n; i++, r = (r + stride) % n) order[i] = r;
+  return order;
+}
+
 /** Draws the points; throws from the constructor where WebGL 2 is not available. */
 export class PointRenderer {
   readonly #gl: WebGL2RenderingContext;
@@ -167,6 +182,9 @@ export class PointRenderer {
   readonly #col: WebGLBuffer;
   readonly #vao: WebGLVertexArrayObject;
   #count = 0;
+  /** buffer slot -> row: rows in a spread order, so any prefix is an even sample of the map */
+  #order: Uint32Array = new Uint32Array(0);
+  #rgba: Uint8Array = new Uint8Array(0);
 
   constructor(canvas: HTMLCanvasElement) {
     const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false });
@@ -200,13 +218,15 @@ export class PointRenderer {
     gl.bindVertexArray(null);
   }
 
-  /** Positions as interleaved x, y (data units). */
+  /** Positions as interleaved x, y (data units), stored in the spread order (spreadOrder). */
   setPositions(x: Float32Array, y: Float32Array): void {
+    const order = spreadOrder(x.length);
     const xy = new Float32Array(2 * x.length);
     for (let i = 0; i < x.length; i++) {
-      xy[2 * i] = x[i];
-      xy[2 * i + 1] = y[i];
+      xy[2 * i] = x[order[i]];
+      xy[2 * i + 1] = y[order[i]];
     }
+    this.#order = order;
     const gl = this.#gl;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.#pos);
     gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
@@ -215,13 +235,32 @@ export class PointRenderer {
 
   /** RGBA per point (alpha 0 hides it; alpha 255 draws it larger: the emphasis of a selection). */
   setColours(rgba: Uint8Array): void {
+    const order = this.#order;
+    if (this.#rgba.length !== 4 * order.length) this.#rgba = new Uint8Array(4 * order.length);
+    const out = this.#rgba;
+    const src = new Uint32Array(
+      rgba.buffer,
+      rgba.byteOffset,
+      Math.min(order.length, rgba.length >> 2),
+    );
+    const dst = new Uint32Array(out.buffer);
+    if (rgba.byteOffset % 4 === 0) {
+      for (let i = 0; i < order.length; i++) dst[i] = src[order[i]];
+    } else {
+      for (let i = 0; i < order.length; i++)
+        out.set(rgba.subarray(4 * order[i], 4 * order[i] + 4), 4 * i);
+    }
     const gl = this.#gl;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.#col);
-    gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
+    gl.bufferData(gl.ARRAY_BUFFER, out, gl.DYNAMIC_DRAW);
   }
 
-  /** Draw at `view` into a canvas of w x h CSS pixels at `dpr` device pixels each. */
-  draw(view: View, w: number, h: number, dpr: number, pointPx: number): void {
+  /**
+   * Draw at `view` into a canvas of w x h CSS pixels at `dpr` device pixels each; at most
+   * `limit` points (an even sample: the first ones of the spread order), for frames drawn
+   * while the view moves.
+   */
+  draw(view: View, w: number, h: number, dpr: number, pointPx: number, limit = Infinity): void {
     const gl = this.#gl;
     gl.viewport(0, 0, Math.round(w * dpr), Math.round(h * dpr));
     gl.clearColor(0, 0, 0, 0);
@@ -237,7 +276,7 @@ export class PointRenderer {
     );
     gl.uniform1f(gl.getUniformLocation(this.#prog, 'size'), pointPx * dpr);
     gl.bindVertexArray(this.#vao);
-    gl.drawArrays(gl.POINTS, 0, this.#count);
+    gl.drawArrays(gl.POINTS, 0, Math.min(this.#count, limit));
     gl.bindVertexArray(null);
   }
 
