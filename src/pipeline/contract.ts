@@ -82,7 +82,7 @@ export type {
 };
 
 /** The stages of a run, in order. */
-export const STAGES: readonly StageName[] = ['ingest', 'embed', 'cluster', 'sample'];
+export const STAGES: readonly StageName[] = ['ingest', 'embed', 'dedup', 'cluster', 'sample'];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Identifiers                                                                                */
