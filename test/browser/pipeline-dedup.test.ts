@@ -106,6 +106,36 @@ describe('the dedup stage', () => {
     for (let i = 0; i < POOL.n; i++) expect(members.has(i)).toBe(g.keep[i] === 1);
     const selection = await ws.selection(run.id);
     for (const r of selection) expect(g.keep[r]).toBe(1);
+
+    // The explorer's view: every group, largest first, the kept row first.
+    const page = (await ws.duplicates(run.id, 0, 1000))!;
+    expect(page.total).toBe(g.groups);
+    expect(page.removed).toBe(g.removed);
+    expect(page.groups.map((x) => x.rows.length)).toEqual(
+      page.groups.map((x) => x.rows.length).sort((p, q) => q - p),
+    );
+    for (const x of page.groups) expect(x.rows[0]).toBe(g.representative[x.id]);
+
+    // The manifest lists the rows set aside after the subset, naming the kept item's path.
+    const csv = async (): Promise<string[][]> =>
+      (await (await ws.manifest(run.id, 'csv')).text())
+        .trim()
+        .split('\r\n')
+        .map((l) => l.split(','));
+    let table = await csv();
+    const col = table[0].indexOf('duplicate_of');
+    expect(col).toBeGreaterThan(0);
+    expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed);
+    expect(table.slice(1).filter((f) => f[col] === '').length).toBe(selection.length);
+
+    // "Keep these too" on the largest group: an include edit brings its members into the subset.
+    const big = page.groups[0];
+    const back = big.rows.slice(1);
+    await ws.edit(run.id, 'include', back, 'near-duplicates of the largest group');
+    const after = new Set(await ws.selection(run.id));
+    for (const r of back) expect(after.has(r)).toBe(true);
+    table = await csv();
+    expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed - back.length);
     await ws.close();
   });
 
