@@ -108,7 +108,7 @@ describe('a run on precomputed embeddings', () => {
     const stages = events.flatMap((e) =>
       e.type === 'stage' && e.status === 'done' ? [e.stage] : [],
     );
-    expect(stages).toEqual(['ingest', 'embed', 'cluster', 'sample']);
+    expect(stages).toEqual(['ingest', 'embed', 'dedup', 'cluster', 'sample']);
 
     // explore: the tree adds up, selection marks match the selection
     const { k } = await ws.levels(run.id);
