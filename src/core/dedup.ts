@@ -72,8 +72,9 @@ export const DEFAULT_DEDUP_THRESHOLD = 0.9;
  * GFLOP at 1024 x 384). bench/dedup-scale.ts, 384 dims, wasm coarse kernel, plain-JS grouping:
  * 100k rows 27 s wall (load 5) / 19 s CPU (load 20), 20 s of it grouping; 1M rows 1299 s wall at
  * load 21 (907 s grouping, 393 s coarse), peak RSS 3.2 GiB for a 1.43 GiB input. The grouping
- * loop ran at about 0.8 GFLOP/s of one thread: the next speed-up is a blocked float64 kernel,
- * not a smaller block (which would cost recall at the boundaries).
+ * loop is a 1 x 4 register block reading float32 rows in place; a blocked float64 kernel over a
+ * gathered block is the next speed-up to measure, rather than smaller blocks (which cost recall
+ * at the cluster boundaries).
  */
 export const LEAF_MAX = 1024;
 /** Rows a split aims at per child: half of LEAF_MAX so most children need no further split. */
