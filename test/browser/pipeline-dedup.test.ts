@@ -128,6 +128,12 @@ describe('the dedup stage', () => {
     expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed);
     expect(table.slice(1).filter((f) => f[col] === '').length).toBe(selection.length);
 
+    // A row set aside says so up close, naming the item kept for it.
+    const asideRow = g.keep.findIndex((v) => v === 0);
+    expect((await ws.itemDetail(run.id, asideRow)).why).toMatch(
+      /^Set aside as a near-duplicate of /,
+    );
+
     // "Keep these too" on the largest group: an include edit brings its members into the subset.
     const big = page.groups[0];
     const back = big.rows.slice(1);
