@@ -70,8 +70,9 @@ export const DEFAULT_DEDUP_THRESHOLD = 0.9;
 /**
  * Largest cluster grouped as one block. A block of s rows costs at most s^2/2 dot products (0.2
  * GFLOP at 1024 x 384). bench/dedup-scale.ts, 384 dims, wasm coarse kernel, plain-JS grouping:
- * 100k rows 27 s wall (load 5) / 19 s CPU (load 20), 20 s of it grouping; 1M rows 1299 s wall at
- * load 21 (907 s grouping, 393 s coarse), peak RSS 3.2 GiB for a 1.43 GiB input. The grouping
+ * 100k rows 27 s wall (load 5) / 19 s CPU (load 20), 20 s of it grouping; 1M rows 1212 s wall
+ * but 170 s CPU at load 20 (the process had a seventh of a core), peak RSS 3.2 GiB for a
+ * 1.43 GiB input. The grouping
  * loop is a 1 x 4 register block reading float32 rows in place; a blocked float64 kernel over a
  * gathered block is the next speed-up to measure, rather than smaller blocks (which cost recall
  * at the cluster boundaries).
