@@ -18,10 +18,18 @@ import { probeThroughput } from '../core/kmeans-throughput.ts';
 import {
   centerRows,
   droppedRowsMessage,
+  gatherRows,
   dropNonFiniteRows,
   l2NormalizeRows,
 } from '../core/matrix.ts';
 import { stageOutput } from './output.ts';
+import {
+  DEDUP_FLAGS,
+  DEDUP_USAGE,
+  readDedupFlag,
+  runDedup,
+  writeDedupGroups,
+} from './dedup-step.ts';
 import { clusterSizeStats } from '../core/metrics.ts';
 import { DEFAULT_LEAF_STRATEGY, resolvePlan } from '../core/plan.ts';
 import { allocationTree, sampleHierarchy } from '../core/sampling.ts';
@@ -67,8 +75,10 @@ and balanced hierarchical sampling, and writes:
   DIR/level{t}/centroids.npy    float32 k_t x d centroids of level t (t = 1 is the finest)
   DIR/level{t}/assignment.npy   int64 cluster of every input row of level t (level 1: the
                                 embeddings; level t > 1: the centroids of level t-1)
+  DIR/dedup_groups.csv          rows with a near-duplicate: row,group,kept,duplicate_of (the
+                                row kept for the group); absent with --no-dedup
   DIR/run.json                  every parameter (defaults resolved), timings, cluster sizes,
-                                and a 'command' that reproduces the run
+                                near-duplicate counts, and a 'command' that reproduces the run
 
 Options (defaults are picked from the data size and a time budget; see run.json 'plan'):
   --target N             size of the curated subset (required)
@@ -85,12 +95,15 @@ Options (defaults are picked from the data size and a time budget; see run.json 
   --seed S               seed of every random draw (default ${DEFAULT_SEED})
   --normalize            L2-normalise rows first (cosine geometry)
   --center               subtract the mean row first (before --normalize)
+${DEDUP_USAGE}
   --budget SECONDS       time budget for automatic defaults (default ${DEFAULT_BUDGET_SECONDS})
   --kernel K             CPU kernel: ${kernelNames().join(' | ')} (default ${DEFAULT_KERNEL})
   --force                write into a non-empty --out folder (replacing Strata's own files)
   --json                 print run.json on stdout as well
 
 Rows with NaN or infinite values are left out with a warning (their assignment is -1).
+Near-duplicates set aside are not clustered or selected; their level-1 assignment is the
+cluster of the row kept for their group.
 Results are written beside --out and moved into it when the run finishes: an interrupted
 run leaves nothing half-written. Exit status: 0 done, 2 bad arguments or input, 3 output
 folder refused, 130 interrupted.`,
@@ -102,6 +115,7 @@ folder refused, 130 interrupted.`,
       target: { type: 'string' },
       out: { type: 'string' },
       ...HIERARCHY_FLAGS,
+      ...DEDUP_FLAGS,
       leaf: { type: 'string' },
       multiplier: { type: 'string' },
       budget: { type: 'string' },
@@ -120,6 +134,7 @@ folder refused, 130 interrupted.`,
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
     const budget = numberFlag('budget', f.budget) ?? DEFAULT_BUDGET_SECONDS;
     const kernelName = choiceFlag('kernel', f.kernel, kernelNames()) ?? DEFAULT_KERNEL;
+    const dedupThreshold = readDedupFlag(f);
     const nLevels = flagLevels(hf);
     if (
       sampleFlag &&
@@ -151,19 +166,42 @@ folder refused, 130 interrupted.`,
       const finite = dropNonFiniteRows(loaded.matrix);
       if (finite.dropped.length > 0) warn(droppedRowsMessage(finite.dropped, loaded.matrix.rows));
       const inputRows = loaded.matrix.rows;
-      let x = finite.matrix;
+      lap('load');
+      const kernel = await loadKernel(kernelName);
+      // Near-duplicates, on the rows as read (the search normalises them itself, as the app does).
+      const dd =
+        dedupThreshold === null
+          ? undefined
+          : await runDedup(
+              finite.matrix,
+              dedupThreshold,
+              hf.seed ?? DEFAULT_SEED,
+              kernel,
+              io.signal,
+            ).catch((e: unknown) => {
+              releaseKernel(kernel);
+              throw e;
+            });
+      if (dd) {
+        io.err(
+          `strata: near-duplicates: ${dd.result.groups} groups, ${dd.result.removed} rows set aside (threshold ${dd.threshold})\n`,
+        );
+        lap('dedup');
+      }
+      let x = dd && dd.result.removed > 0 ? gatherRows(finite.matrix, dd.kept) : finite.matrix;
       if (f.center) x = centerRows(x);
       if (f.normalize) x = l2NormalizeRows(x);
       const n = x.rows;
       const d = x.cols;
-      lap('load');
+      // Input row of every clustered row (rows left out for NaN/Inf or as copies shift nothing).
+      const rowOf = dd ? Int32Array.from(dd.kept, (i) => finite.kept[i]) : finite.kept;
+      const mapped = n !== inputRows;
       if (target > n * multiplier) {
         warn(
           `--target ${target} exceeds the ${n} rows${multiplier > 1 ? ` x ${multiplier}` : ''}; selecting all of them`,
         );
       }
 
-      const kernel = await loadKernel(kernelName);
       const backend = new CpuBackend(kernel);
       const flops = await probeThroughput(kernel, x).catch((e: unknown) => {
         releaseKernel(kernel);
@@ -217,13 +255,13 @@ folder refused, 130 interrupted.`,
       lap('cluster');
 
       // Selected rows as the input's row numbers (rows left out above shift nothing).
-      const selection =
-        finite.kept.length === n
-          ? sampleHierarchy(h, target, { leafStrategy: plan.leafStrategy, multiplier, seed })
-          : Int32Array.from(
-              sampleHierarchy(h, target, { leafStrategy: plan.leafStrategy, multiplier, seed }),
-              (r) => finite.kept[r],
-            );
+      const sampled = sampleHierarchy(h, target, {
+        leafStrategy: plan.leafStrategy,
+        multiplier,
+        seed,
+      });
+      // Mapped rows stay ascending: rowOf is increasing.
+      const selection = mapped ? Int32Array.from(sampled, (r) => rowOf[r]) : sampled;
       const tree = allocationTree(h, target, { multiplier, seed });
       lap('sample');
 
@@ -231,18 +269,25 @@ folder refused, 130 interrupted.`,
       h.levels.forEach((level, t) => {
         const levelDir = join(dir, `level${t + 1}`);
         writeArray(join(levelDir, 'centroids.npy'), level.centroids.data, [level.k, d]);
-        // Level 1 assigns the input's rows: a row left out for NaN/Inf gets -1.
+        // Level 1 assigns the input's rows: a row left out for NaN/Inf gets -1, a near-duplicate
+        // set aside the cluster of the row kept for its group.
         let labels = level.labels;
-        if (t === 0 && inputRows !== n) {
+        if (t === 0 && mapped) {
           labels = new Int32Array(inputRows).fill(-1);
-          finite.kept.forEach((r, i) => (labels[r] = level.labels[i]));
+          rowOf.forEach((r, i) => (labels[r] = level.labels[i]));
+          if (dd) {
+            const { keep, group, representative } = dd.result;
+            for (let i = 0; i < keep.length; i++) {
+              if (!keep[i]) labels[finite.kept[i]] = labels[finite.kept[representative[group[i]]]];
+            }
+          }
         }
         writeArray(join(levelDir, 'assignment.npy'), toInt64(labels), [labels.length]);
         // The reference pipeline's own layout too, so its loading and sampling code reads the
         // run: members of every cluster, closest to the centroid first, as the input's rows.
         const clusters =
-          t === 0 && inputRows !== n
-            ? level.clusters.map((m) => Int32Array.from(m, (i) => finite.kept[i]))
+          t === 0 && mapped
+            ? level.clusters.map((m) => Int32Array.from(m, (i) => rowOf[i]))
             : level.clusters;
         writeFileSync(join(levelDir, 'sorted_clusters.npy'), encodeSortedClustersNpy(clusters));
       });
@@ -251,6 +296,7 @@ folder refused, 130 interrupted.`,
         join(dir, 'curated_datasets', `strata_${selection.length}.npy`),
         encodeIndexNpy(selection),
       );
+      if (dd) writeDedupGroups(join(dir, 'dedup_groups.csv'), dd, finite.kept);
       lap('write');
 
       const resolvedFlags: string[] = [
@@ -276,6 +322,7 @@ folder refused, 130 interrupted.`,
         String(seed),
         ...(f.center ? ['--center'] : []),
         ...(f.normalize ? ['--normalize'] : []),
+        ...(dd ? ['--dedup', String(dd.threshold)] : ['--no-dedup']),
         '--kernel',
         kernelFlag(kernel),
         '--out',
@@ -306,7 +353,17 @@ folder refused, 130 interrupted.`,
           center: f.center === true,
           normalize: f.normalize === true,
           kernel: kernelFlag(kernel),
+          dedup: dd ? dd.threshold : null,
         },
+        dedup: dd
+          ? {
+              threshold: dd.threshold,
+              groups: dd.result.groups,
+              removed: dd.result.removed,
+              clusteredRows: n,
+              file: 'dedup_groups.csv',
+            }
+          : null,
         plan: {
           budgetSeconds: budget,
           measuredGflops: flops.assign / 1e9,
@@ -336,7 +393,7 @@ folder refused, 130 interrupted.`,
       else {
         io.out(
           `selected ${selection.length} of ${n} rows (${unique} distinct) in ${formatSeconds(run.timings.total)}\n` +
-            `wrote ${join(out, 'selection.npy')}, level1..level${h.levels.length}/{centroids,assignment,sorted_clusters}.npy, curated_datasets/, run.json\n`,
+            `wrote ${join(out, 'selection.npy')}, level1..level${h.levels.length}/{centroids,assignment,sorted_clusters}.npy, curated_datasets/, ${dd ? 'dedup_groups.csv, ' : ''}run.json\n`,
         );
       }
       return 0;

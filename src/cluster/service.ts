@@ -13,10 +13,19 @@
  *    each backend, after a warm-up) -> the faster one.
  * The person can force either; forcing 'webgpu' where there is none runs on the CPU with a notice.
  *
+ * The same service finds near-duplicates (findDuplicates): the coarse k-means of that pass runs on
+ * the backend the same setting picks, so nothing heavy runs on the page.
+ *
  * Device loss or a GPU error mid-run: the levels (and the last step) already finished are kept and
  * handed to the hierarchy as `resume`; the CPU backend finishes the run, and a notice says so.
  */
 import { createBestCpuKernel, disposeCpuKernel } from '../cpu/browser.ts';
+import {
+  backendCoarseAssign,
+  findDuplicates,
+  type DedupOptions,
+  type DedupResult,
+} from '../core/dedup.ts';
 import { CancelledError, InputError } from '../core/errors.ts';
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import type {
@@ -229,6 +238,77 @@ export class ClusterRunner {
     };
   }
 
+  /** The backend for a setting, and why (a missing GPU falls back to the CPU, with the reason). */
+  private async pickBackend(
+    choice: BackendChoice,
+  ): Promise<{ backend: KMeansBackend; reason: string }> {
+    if (choice === 'cpu') {
+      const cpu = await this.cpuBackend();
+      return { backend: cpu.backend, reason: `CPU chosen in the settings (${cpu.kernelReason}).` };
+    }
+    const probe = choice === 'auto' ? await this.probe() : undefined;
+    if (probe && probe.backend === 'cpu') {
+      return { backend: (await this.cpuBackend()).backend, reason: probe.reason };
+    }
+    const gpu = await this.gpuBackend();
+    if (typeof gpu === 'string') {
+      return {
+        backend: (await this.cpuBackend()).backend,
+        reason: `WebGPU was requested but is not available: ${gpu}`,
+      };
+    }
+    return {
+      backend: gpu,
+      reason: probe ? probe.reason : `WebGPU chosen in the settings (${gpu.adapter}).`,
+    };
+  }
+
+  /**
+   * Near-duplicate groups of the rows (core findDuplicates, which centres and L2-normalises
+   * them), with the coarse k-means on the backend the setting picks; a GPU that fails midway
+   * hands the whole pass to the CPU. Cancel with cancel(), like a hierarchy run.
+   */
+  async findDuplicates(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    opts: DedupOptions,
+    backendChoice: BackendChoice,
+  ): Promise<DedupResult & { readonly backend: string }> {
+    if (!(x instanceof Float32Array)) throw new InputError('the rows must be a Float32Array');
+    assertFinite({ data: x, rows, cols }, 'embedding');
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    const signal = controller.signal;
+    try {
+      const { backend } = await this.pickBackend(backendChoice);
+      const run = (b: KMeansBackend) =>
+        findDuplicates(
+          x,
+          rows,
+          cols,
+          opts,
+          backendCoarseAssign(b, undefined, undefined, signal),
+          signal,
+        );
+      try {
+        return { ...(await run(backend)), backend: backend.name };
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError('duplicate search was cancelled');
+        if (!(err instanceof GpuDeviceLostError || err instanceof GpuValidationError)) throw err;
+        this.gpu = undefined;
+        const cpu = (await this.cpuBackend()).backend;
+        return { ...(await run(cpu)), backend: cpu.name };
+      }
+    } catch (err) {
+      if (signal.aborted) throw new CancelledError('duplicate search was cancelled');
+      throw err;
+    } finally {
+      if (this.controller === controller) this.controller = undefined;
+    }
+  }
+
   /** Stops the current run; its runHierarchy rejects with a CancelledError. */
   cancel(): void {
     this.controller?.abort();
@@ -257,30 +337,8 @@ export class ClusterRunner {
     const signal = controller.signal;
     const notice = (m: string): void => void callbacks.onNotice?.(m);
 
-    // Which backend.
-    let backend: KMeansBackend;
-    let reason: string;
-    const choice = options.backend;
-    if (choice === 'cpu') {
-      const cpu = await this.cpuBackend();
-      backend = cpu.backend;
-      reason = `CPU chosen in the settings (${cpu.kernelReason}).`;
-    } else {
-      const probe = choice === 'auto' ? await this.probe() : undefined;
-      if (probe && probe.backend === 'cpu') {
-        backend = (await this.cpuBackend()).backend;
-        reason = probe.reason;
-      } else {
-        const gpu = await this.gpuBackend();
-        if (typeof gpu === 'string') {
-          backend = (await this.cpuBackend()).backend;
-          reason = `WebGPU was requested but is not available: ${gpu}`;
-        } else {
-          backend = gpu;
-          reason = probe ? probe.reason : `WebGPU chosen in the settings (${gpu.adapter}).`;
-        }
-      }
-    }
+    const { backend: picked, reason } = await this.pickBackend(options.backend);
+    let backend = picked;
     const describe = (b: KMeansBackend): string =>
       b instanceof GpuBackend ? `webgpu (${b.adapter})` : b.name;
     notice(`Clustering on ${describe(backend)}: ${reason}`);

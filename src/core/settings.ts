@@ -37,6 +37,12 @@ export interface RunSettings {
   readonly leafStrategy: LeafStrategy;
   readonly seed: number;
   readonly backend: BackendChoice;
+  /**
+   * Near-duplicate removal before clustering: the cosine similarity (of centred, L2-normalised
+   * rows) at or above which two items count as copies; null = off. Absent on settings made
+   * before the stage existed, which means off.
+   */
+  readonly dedup?: number | null;
 }
 
 /** An embedding model: what it needs as input and gives as output. */

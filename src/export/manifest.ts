@@ -7,6 +7,10 @@
  * `pandas.read_csv` and `csv.DictReader` open it with no options; its metadata goes in a sidecar
  * (`manifestMetaJson`, written as run.json next to it), or as `# key: value` comment lines before
  * the header when asked for (`{ comments: true }`, for tools that skip them).
+ *
+ * A run that set near-duplicates aside lists them after the curated items with `duplicate_of`,
+ * the path of the item kept for their group (a `duplicate_of` column in CSV, present only then);
+ * they are not part of the subset: filter on an empty `duplicate_of` to get it.
  */
 
 export interface ManifestRow {
@@ -21,6 +25,8 @@ export interface ManifestRow {
   readonly clusters: readonly number[];
   /** Euclidean distance to its level-1 centroid (in the normalised embedding space) */
   readonly distance: number;
+  /** set on a near-duplicate set aside (not in the subset): the path of the item kept for it */
+  readonly duplicateOf?: string;
 }
 
 /** Run metadata written at the top of every manifest; flat values keep CSV comments readable. */
@@ -43,10 +49,11 @@ function levelsOf(rows: readonly ManifestRow[], meta: ManifestMeta): number {
   return rows.reduce((m, r) => Math.max(m, r.clusters.length), 0);
 }
 
-export function columns(levels: number): string[] {
+export function columns(levels: number, duplicates = false): string[] {
   const cols = ['path', 'size', 'sha256', 'label'];
   for (let t = 1; t <= levels; t++) cols.push(`cluster_l${t}`);
   cols.push('distance');
+  if (duplicates) cols.push('duplicate_of');
   return cols;
 }
 
@@ -73,11 +80,13 @@ export function manifestCsv(
   const levels = levelsOf(rows, meta);
   const out: string[] = [];
   if (options.comments) for (const [k, v] of Object.entries(meta)) out.push(metaLine(k, v));
-  out.push(columns(levels).join(','));
+  const duplicates = rows.some((r) => r.duplicateOf !== undefined);
+  out.push(columns(levels, duplicates).join(','));
   for (const r of rows) {
     const f: (string | number | null)[] = [r.path, r.size, r.hash, r.label];
     for (let t = 0; t < levels; t++) f.push(r.clusters[t] ?? null);
     f.push(dist(r.distance));
+    if (duplicates) f.push(r.duplicateOf ?? null);
     out.push(f.map(csvField).join(','));
   }
   return out.join('\r\n') + '\r\n';
@@ -91,6 +100,7 @@ function rowObject(r: ManifestRow): Record<string, unknown> {
     label: r.label,
     clusters: r.clusters,
     distance: dist(r.distance),
+    ...(r.duplicateOf !== undefined ? { duplicate_of: r.duplicateOf } : {}),
   };
 }
 
@@ -111,7 +121,13 @@ export function manifestJsonl(meta: ManifestMeta, rows: readonly ManifestRow[]):
 
 /** One relative path per line, nothing else (for rsync --files-from, tar -T, ...). */
 export function manifestTxt(rows: readonly ManifestRow[]): string {
-  return rows.map((r) => r.path.replace(/[\r\n]/g, ' ')).join('\n') + (rows.length ? '\n' : '');
+  // The subset only: a path list feeds copy tools, which must not copy what was set aside.
+  return (
+    rows
+      .filter((r) => r.duplicateOf === undefined)
+      .map((r) => r.path.replace(/[\r\n]/g, ' '))
+      .join('\n') + (rows.length ? '\n' : '')
+  );
 }
 
 /** Cluster id of a row at every level: follow the labels up the hierarchy. */

@@ -1,11 +1,19 @@
 /**
  * How the cluster stage talks to the cluster worker. The worker runs the core's
- * hierarchicalKMeans; this port hands it the matrix, the configuration and saved work to resume
+ * hierarchicalKMeans (and the near-duplicate search); this port hands it the matrix, the configuration and saved work to resume
  * from, and receives progress, every finished step and level (which the stage stores before the
  * worker goes on), and notices.
  */
 import * as Comlink from 'comlink';
-import type { HierarchyConfig, HierarchyProgress, HierarchyResume, Level, Matrix } from '../core';
+import type {
+  DedupOptions,
+  DedupResult,
+  HierarchyConfig,
+  HierarchyProgress,
+  HierarchyResume,
+  Level,
+  Matrix,
+} from '../core';
 import type { BackendChoice } from './contract';
 import type { WorkerPool } from './workers';
 import type { BackendProbe } from '../cluster/service';
@@ -35,6 +43,15 @@ export interface ClusterPort {
     resume: HierarchyResume | undefined,
     hooks: ClusterHooks,
   ): Promise<ClusterOutcome>;
+  /**
+   * Near-duplicate groups of the rows, found in the worker (its k-means does the coarse pass).
+   * The rows' buffer is handed over to the worker: pass a copy you no longer need.
+   */
+  findDuplicates(
+    x: Matrix,
+    opts: DedupOptions,
+    backend: BackendChoice,
+  ): Promise<DedupResult & { readonly backend: string }>;
   cancel(): void;
   /** which backend 'auto' picks here and the measured throughput */
   probe(): Promise<BackendProbe>;
@@ -60,6 +77,14 @@ export function workerClusterPort(pool: WorkerPool): ClusterPort {
         reason: result.reason,
         fellBackToCpu: result.fellBackToCpu,
       };
+    },
+    findDuplicates(x, opts, backend) {
+      return pool.guard(
+        pool
+          .cluster()
+          .findDuplicates(Comlink.transfer(x.data, [x.data.buffer]), x.rows, x.cols, opts, backend),
+        'cluster',
+      );
     },
     cancel() {
       void pool.cluster().cancel();

@@ -39,6 +39,8 @@ import type {
   EditAction,
   CurationEdit,
   CurationEdits,
+  DuplicateGroup,
+  DuplicateGroups,
 } from './explore-types';
 
 export type {
@@ -57,6 +59,8 @@ export type {
   EditAction,
   CurationEdit,
   CurationEdits,
+  DuplicateGroup,
+  DuplicateGroups,
 };
 
 export type {
@@ -82,7 +86,7 @@ export type {
 };
 
 /** The stages of a run, in order. */
-export const STAGES: readonly StageName[] = ['ingest', 'embed', 'cluster', 'sample'];
+export const STAGES: readonly StageName[] = ['ingest', 'embed', 'dedup', 'cluster', 'sample'];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Identifiers                                                                                */
@@ -364,6 +368,11 @@ export interface WorkspaceApi {
   layout(runId: RunId): Promise<Projection>;
   /** Cluster at every level, folder label and curated state of every row. */
   rowFacts(runId: RunId): Promise<RowFacts>;
+  /**
+   * Near-duplicate groups set aside before clustering, largest first (`limit` groups from
+   * `offset`); null when the run had the search off or predates it.
+   */
+  duplicates(runId: RunId, offset?: number, limit?: number): Promise<DuplicateGroups | null>;
   /** Rows whose path contains `query` (case-insensitive), or whose item number or hash it is. */
   search(runId: RunId, query: string, limit?: number): Promise<SearchHit[]>;
   /** One row up close: clusters, why it was or was not kept, `neighbours` (default 8) nearest rows. */

@@ -1,5 +1,5 @@
 /**
- * One run, stage by stage: ingest -> embed -> cluster -> sample (one module each under
+ * One run, stage by stage: ingest -> embed -> dedup -> cluster -> sample (one module each under
  * stages/). Each stage reads its input from the database and writes its output there, and a
  * stage marked done is never run again, so a run interrupted anywhere (cancel, crash, closed
  * tab) continues from what is stored: embedded rows are not embedded again, stored levels and
@@ -15,6 +15,7 @@ import type { Notice, StageName } from './contract';
 import { toRunInfo } from './convert';
 import { CancelledError, isCancellation, UserInputError } from './errors';
 import { clusterStage } from './stages/cluster';
+import { dedupStage } from './stages/dedup';
 import { embedStage } from './stages/embed';
 import { ingestStage } from './stages/ingest';
 import { sampleStage } from './stages/sample';
@@ -23,6 +24,7 @@ import type { RunContext, StageContext } from './stages/context';
 const STAGE_BODIES: readonly [StageName, (ctx: StageContext) => Promise<void>][] = [
   ['ingest', ingestStage],
   ['embed', embedStage],
+  ['dedup', dedupStage],
   ['cluster', clusterStage],
   ['sample', sampleStage],
 ];

@@ -154,3 +154,22 @@ export interface CurationEdits {
   /** undone edits, the most recent last (redo takes it back) */
   readonly undone: readonly CurationEdit[];
 }
+
+/** One group of near-duplicates: rows of the run's matrix, the one kept for it first. */
+export interface DuplicateGroup {
+  readonly id: number;
+  /** the row kept for the group (closest to the group's centre) */
+  readonly representative: number;
+  readonly rows: readonly number[];
+}
+
+/** A page of a run's near-duplicate groups, largest first. */
+export interface DuplicateGroups {
+  /** cosine threshold the groups were found with */
+  readonly threshold: number;
+  /** groups in the run (the page holds some of them) */
+  readonly total: number;
+  /** rows set aside (every member but the kept one, over all groups) */
+  readonly removed: number;
+  readonly groups: readonly DuplicateGroup[];
+}

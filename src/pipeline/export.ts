@@ -4,6 +4,7 @@
  * file list of a zip or folder export, and the suggested file names.
  */
 import { readI32, type Db } from '../store/db';
+import { getDedup } from '../store/dedup';
 import { getLevels } from '../store/levels';
 import { getDataset, getFile, getItems } from '../store/records';
 import { DB_VERSION, type ItemRecord, type RunRecord } from '../store/schema';
@@ -27,6 +28,10 @@ import { UserInputError } from './errors';
 import { PRECOMPUTED_MODEL } from './settings';
 import { dependencies, version } from '../../package.json';
 
+/**
+ * The curated subset's rows (with their items, for file exports), then the near-duplicates set
+ * aside and not brought back by an edit, each naming the path of the item kept for its group.
+ */
 async function manifestRows(
   db: Db,
   run: RunRecord,
@@ -61,6 +66,33 @@ async function manifestRows(
       distance: dist2 ? Math.sqrt(Math.max(0, dist2[row])) : 0,
     });
   });
+  const dedup = run.settings.dedup != null ? await getDedup(db, run.id) : undefined;
+  if (dedup && dedup.removed > 0) {
+    const inSubset = new Set(picked);
+    const aside: number[] = [];
+    for (let r = 0; r < dedup.keep.length; r++)
+      if (!dedup.keep[r] && !inSubset.has(r)) aside.push(r);
+    const reps = aside.map((r) => dedup.representative[dedup.group[r]]);
+    const recs2 = await getItems(
+      db,
+      run.datasetId,
+      [...aside, ...reps].map((r) => rowItems[r]),
+    );
+    aside.forEach((row, i) => {
+      const it = recs2[i];
+      const rep = recs2[aside.length + i];
+      if (!it || !rep) throw new Error(`item of row ${row} is missing from the database`);
+      rows.push({
+        path: it.path,
+        size: it.size,
+        hash: it.hash,
+        label: it.label,
+        clusters: clusterPath(row, labels),
+        distance: dist2 ? Math.sqrt(Math.max(0, dist2[row])) : 0,
+        duplicateOf: rep.path,
+      });
+    });
+  }
   return { rows, items };
 }
 
@@ -96,6 +128,8 @@ export function manifestMeta(
     leaf_strategy: s.leafStrategy,
     seed: s.seed,
     pool: run.rows,
+    dedup_threshold: s.dedup ?? null,
+    duplicates_set_aside: run.duplicates?.removed ?? 0,
     selected,
     distance: 'Euclidean distance to the level-1 centroid, after normalisation',
     onnxruntime_web_declared: dependencies['onnxruntime-web'],
@@ -108,8 +142,8 @@ export function manifestMeta(
 
 /** The curated subset's manifest in one of the formats. */
 export async function manifestBlob(db: Db, run: RunRecord, format: ManifestFormat): Promise<Blob> {
-  const { rows } = await manifestRows(db, run);
-  const meta = manifestMeta(run, rows.length, await editsMeta(db, run));
+  const { rows, items } = await manifestRows(db, run);
+  const meta = manifestMeta(run, items.length, await editsMeta(db, run));
   switch (format) {
     case 'csv':
       return new Blob([manifestCsv(meta, rows)], { type: 'text/csv;charset=utf-8' });
@@ -157,7 +191,7 @@ async function fileEntries(
       return f;
     },
   }));
-  const meta = manifestMeta(run, rows.length, await editsMeta(db, run));
+  const meta = manifestMeta(run, items.length, await editsMeta(db, run));
   const extras = [
     { name: 'manifest.csv', data: manifestCsv(meta, rows) },
     { name: 'manifest.json', data: manifestJson(meta, rows) },

@@ -5,6 +5,7 @@
  */
 import type { Db } from '../store/db';
 import { getEdits } from '../store/edits';
+import { getDedup } from '../store/dedup';
 import { getItems } from '../store/records';
 import type { ItemRecord, RunRecord } from '../store/schema';
 import type { ItemDetail, Neighbour, RowFacts, SearchHit } from './contract';
@@ -133,12 +134,17 @@ export async function itemDetail(
   const kept = c1 === undefined ? 0 : index.picked[0][c1];
   const edits = (await getEdits(db, run.id))?.applied ?? [];
   const last = [...edits].reverse().find((e) => e.rows.includes(row));
+  const dup = run.settings.dedup != null ? await getDedup(db, run.id) : undefined;
   let why: string;
   if (last) {
     why = `You ${last.action === 'include' ? 'included' : 'excluded'} it by hand (${last.what}).`;
     why += sampled
       ? ' The balanced sampling had kept it.'
       : ' The balanced sampling had left it out.';
+  } else if (dup && !dup.keep[row]) {
+    const rep = dup.representative[dup.group[row]];
+    const [keptItem] = await itemsOfRows(db, index, run.datasetId, [rep]);
+    why = `Set aside as a near-duplicate of ${keptItem?.name ?? `item ${rep}`} (similarity ${dup.threshold} or more), which stayed in the pool; it was not clustered.`;
   } else if (sampled) {
     why = `Kept by the balanced sampling: its level-1 cluster #${c1} holds ${size} items and ${kept} of them were kept (picked ${run.settings.leafStrategy === 'random' ? 'at random' : run.settings.leafStrategy === 'closest' ? 'closest to the centre first' : 'furthest from the centre first'}).`;
   } else if (c1 !== undefined) {

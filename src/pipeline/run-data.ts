@@ -21,11 +21,19 @@ export function toCoreLevel(l: LevelData): Level {
   };
 }
 
-/** The rows the run clusters (one per embedded item, in `rowItems` order), normalised. */
-export async function loadRunMatrix(db: Db, run: RunRecord): Promise<Matrix> {
+/**
+ * The rows the run clusters (one per embedded item, in `rowItems` order), normalised as the
+ * settings say, or as stored with `raw` (the dedup stage normalises its own way, whatever the
+ * settings, so a folder and an .npy of the same embeddings give the same groups).
+ */
+export async function loadRunMatrix(
+  db: Db,
+  run: RunRecord,
+  opts: { raw?: boolean } = {},
+): Promise<Matrix> {
   if (!run.rowItems) throw new Error('the embed stage left no row list');
   const rowItems = await readI32(db, run.rowItems);
   const { data, dim } = await gatherMatrix(db, run.datasetId, embeddingKey(run.settings), rowItems);
-  await normaliseRows(data, rowItems.length, dim, run.settings.normalisation);
+  if (!opts.raw) await normaliseRows(data, rowItems.length, dim, run.settings.normalisation);
   return { data, rows: rowItems.length, cols: dim };
 }

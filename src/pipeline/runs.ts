@@ -114,6 +114,7 @@ export class RunManager {
         levelsComputed: 0,
         stepsComputed: 0,
         clusterResumes: 0,
+        dedupComputed: 0,
       },
     };
     await putRun(this.#s.db, run);

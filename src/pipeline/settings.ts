@@ -4,7 +4,12 @@
  * choices), the checks that explain impossible or pointless values, and the mapping to the
  * core's HierarchyConfig (the core's own, re-exported for the pipeline).
  */
-import { resolvePlan, uniformThroughput, type KMeansThroughput } from '../core';
+import {
+  DEFAULT_DEDUP_THRESHOLD,
+  resolvePlan,
+  uniformThroughput,
+  type KMeansThroughput,
+} from '../core';
 import { BUNDLED_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
 import type { RunSettings, SettingsProblem, SuggestedSettings } from './contract';
 import type { DatasetRecord } from '../store/schema';
@@ -66,6 +71,9 @@ export function suggest(
     leafStrategy: plan.leafStrategy,
     seed: c.seed,
     backend: 'auto',
+    // On for images and for .npy alike: the same embeddings give the same groups whatever the
+    // input (the stage always centres and L2-normalises first).
+    dedup: DEFAULT_DEDUP_THRESHOLD,
   };
   return {
     settings,
@@ -80,6 +88,8 @@ export function suggest(
       backend: 'Uses the graphics card when it is fast enough, else the processor.',
       provider: 'Uses the graphics card when it is faster than WebAssembly on a test batch.',
       batchSize: 'A small batch keeps memory low; raise it on a strong graphics card.',
+      dedup:
+        'Near-copies (resized, re-encoded, tinted) would crowd the clusters they sit in; one of each group is kept.',
     },
     ...(measured ? { throughput: measured } : {}),
   };
@@ -132,6 +142,15 @@ export function validate(s: RunSettings, n: number): SettingsProblem[] {
   }
   if (!isInt(s.iterations, 0)) err('iterations', 'Rounds must be a whole number, 0 or more.');
   if (!Number.isSafeInteger(s.seed)) err('seed', 'The seed must be a whole number.');
+
+  if (s.dedup !== undefined && s.dedup !== null && !(s.dedup > 0 && s.dedup <= 1)) {
+    err('dedup', 'The duplicate threshold is a similarity between 0 and 1 (for example 0.9).');
+  } else if (typeof s.dedup === 'number' && s.dedup < 0.5) {
+    warn(
+      'dedup',
+      `A threshold of ${s.dedup} treats loosely similar items as copies: many distinct items would be removed.`,
+    );
+  }
 
   if (!isInt(s.target, 1)) err('target', 'The target must be a whole number, 1 or more.');
   else if (s.target >= n) {

@@ -26,6 +26,7 @@ import type {
   DatasetId,
   EditAction,
   DatasetInfo,
+  DuplicateGroups,
   ExportProgress,
   IngestOptions,
   IngestReport,
@@ -55,6 +56,7 @@ import { asUserError, CancelledError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
 import { EditLog, listEdits } from './edits';
 import { RunInspector } from './inspect';
+import { duplicateGroups } from './inspect-dedup';
 import { itemDetail, rowFacts, searchRows } from './inspect-rows';
 import { RunManager } from './runs';
 import { suggest, validate } from './settings';
@@ -294,6 +296,10 @@ export class Workspace implements WorkspaceApi {
 
   itemsForRows(runId: RunId, rows: ArrayLike<number>): Promise<ItemInfo[]> {
     return this.#inspector.itemsForRows(runId, rows);
+  }
+
+  async duplicates(runId: RunId, offset = 0, limit = 50): Promise<DuplicateGroups | null> {
+    return duplicateGroups(this.#db, await this.#run(runId), offset, limit);
   }
 
   balance(runId: RunId): Promise<BalanceReport | null> {

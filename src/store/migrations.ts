@@ -140,8 +140,38 @@ async function migrateV1Data(tx: UpgradeTx): Promise<void> {
 /* ---------------------------------- version 3 ---------------------------------- */
 
 /** Version 3 only adds a store: every record of version 2 stays as it was. */
-function createV3Stores(db: IDBDatabase): void {
+export function createV3Stores(db: IDBDatabase): void {
   db.createObjectStore('edits', { keyPath: 'runId' });
+}
+
+/* ---------------------------------- version 4 ---------------------------------- */
+
+/** Version 4 adds the 'dedup' store (also used by the migration test). */
+export function createV4Stores(db: IDBDatabase): void {
+  db.createObjectStore('dedup', { keyPath: 'runId' });
+}
+
+/**
+ * Runs stored before the dedup stage existed: the stage is marked done with no groups (it never
+ * ran, and nothing was removed), and the setting off, so they open, resume and export as before.
+ */
+async function migrateV3Runs(tx: UpgradeTx): Promise<void> {
+  const raw = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
+  for (let c = await raw.objectStore('runs').openCursor(); c; c = await c.continue()) {
+    const old = c.value as {
+      stages?: Record<string, unknown>;
+      settings?: Record<string, unknown>;
+      counters?: Record<string, unknown>;
+    };
+    // A record without stages (the first release's) has nothing to mark.
+    if (!old.stages || old.stages.dedup !== undefined) continue;
+    await c.update({
+      ...old,
+      stages: { ...old.stages, dedup: { status: 'done' } },
+      ...(old.settings ? { settings: { ...old.settings, dedup: null } } : {}),
+      ...(old.counters ? { counters: { ...old.counters, dedupComputed: 0 } } : {}),
+    });
+  }
 }
 
 /** The idb `upgrade` callback: brings any older version up to DB_VERSION. */
@@ -153,20 +183,29 @@ export function upgrade(
 ): void {
   const idb = unwrap(db) as IDBDatabase;
   const itx = unwrap(tx) as IDBTransaction;
+  // Record rewrites run one after the other: two cursors updating the same run at once would
+  // each write back their own copy and lose the other's change.
+  const rewrites: ((tx: UpgradeTx) => Promise<void>)[] = [];
   if (oldVersion < 1) createV1(idb);
   if (oldVersion < 2) {
     createV2Stores(idb, itx);
-    if (oldVersion >= 1) {
-      migrateV1Data(tx).catch((err: unknown) => {
-        // A migration that cannot finish must not leave a half-migrated database behind.
-        console.error('database migration failed', err);
-        try {
-          tx.abort();
-        } catch {
-          /* already finished */
-        }
-      });
-    }
+    if (oldVersion >= 1) rewrites.push(migrateV1Data);
   }
   if (oldVersion < 3) createV3Stores(idb);
+  if (oldVersion < 4) {
+    createV4Stores(idb);
+    if (oldVersion >= 1) rewrites.push(migrateV3Runs);
+  }
+  if (rewrites.length === 0) return;
+  rewrites
+    .reduce((p, step) => p.then(() => step(tx)), Promise.resolve())
+    .catch((err: unknown) => {
+      // A migration that cannot finish must not leave a half-migrated database behind.
+      console.error('database migration failed', err);
+      try {
+        tx.abort();
+      } catch {
+        /* already finished */
+      }
+    });
 }

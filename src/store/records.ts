@@ -175,7 +175,7 @@ export function getSelection(db: Db, runId: string): Promise<SelectionRecord | u
 export async function deleteRunData(db: Db, runId: string): Promise<void> {
   await write(
     db,
-    ['runs', 'levels', 'steps', 'selections', 'projections', 'edits', 'chunks'],
+    ['runs', 'levels', 'steps', 'selections', 'projections', 'edits', 'dedup', 'chunks'],
     'the deletion',
     async (w) => {
       void w.delete('levels', prefixRange(runId));
@@ -183,6 +183,7 @@ export async function deleteRunData(db: Db, runId: string): Promise<void> {
       void w.delete('selections', runId);
       void w.delete('projections', runId);
       void w.delete('edits', runId);
+      void w.delete('dedup', runId);
       void w.delete('chunks', chunkPrefix(runId + '/'));
       await w.delete('runs', runId);
     },

@@ -8,13 +8,15 @@
  *     folder handles for rescans; stored 2-D projections; a runs-by-status index.
  *  3  'edits': a run's hands-on curation (items included or excluded by the person), and the
  *     neighbourhood-keeping map as optional fields of a projection record.
+ *  4  'dedup': a run's near-duplicate groups. Runs stored before get a 'dedup' stage marked done
+ *     with no groups and the setting off, so they open and resume as they were.
  * Migrations live in migrations.ts; each one keeps every record of the version before.
  */
 import type { DBSchema } from 'idb';
 import type { RunSettings } from '../core/settings';
 
 export const DB_NAME = 'strata';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** Where a dataset's items came from; decides what the embed stage does and whether a rescan works. */
 export type DatasetSource =
@@ -94,7 +96,7 @@ export interface SkippedFile {
   readonly reason: string;
 }
 
-export type StageName = 'ingest' | 'embed' | 'cluster' | 'sample';
+export type StageName = 'ingest' | 'embed' | 'dedup' | 'cluster' | 'sample';
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -136,6 +138,8 @@ export interface RunCounters {
   readonly stepsComputed: number;
   /** times the cluster stage restarted from stored levels/steps */
   readonly clusterResumes: number;
+  /** times the dedup stage computed its groups (0 or 1 for a run that resumes correctly) */
+  readonly dedupComputed: number;
 }
 
 /** A run as the UI sees it (the contract re-exports it); RunRecord below adds what only the pipeline needs. */
@@ -164,6 +168,8 @@ export interface RunInfo {
   readonly counters: RunCounters;
   /** size of the curated subset once sampled */
   readonly selected?: number;
+  /** near-duplicate groups found and rows removed, once the dedup stage is done */
+  readonly duplicates?: { readonly groups: number; readonly removed: number };
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -244,6 +250,21 @@ export interface ProjectionRecord {
   layoutY?: Float32Array;
 }
 
+/** A run's near-duplicate groups (rows are rows of the run's matrix). */
+export interface DedupRecord {
+  runId: string;
+  /** the cosine threshold they were found with */
+  threshold: number;
+  groups: number;
+  removed: number;
+  /** per row: 1 kept, 0 removed (u8) */
+  keep: BigRef;
+  /** per row: group id or -1 (i32) */
+  group: BigRef;
+  /** per group: the row kept for it (i32) */
+  representative: BigRef;
+}
+
 /** One hands-on change to a run's curated subset. */
 export interface EditRecord {
   at: number;
@@ -283,6 +304,7 @@ export interface StrataDB extends DBSchema {
   handles: { key: string; value: HandleRecord };
   projections: { key: string; value: ProjectionRecord };
   edits: { key: string; value: EditsRecord };
+  dedup: { key: string; value: DedupRecord };
 }
 
 export type StoreName =
@@ -298,7 +320,8 @@ export type StoreName =
   | 'embeddings'
   | 'handles'
   | 'projections'
-  | 'edits';
+  | 'edits'
+  | 'dedup';
 
 /** Key range of every compound key whose first component is `first` (arrays sort after all else). */
 export function prefixRange(first: string, second?: string | number): IDBKeyRange {

@@ -120,6 +120,7 @@ describe('resuming a run', () => {
       levelsComputed: 3,
       stepsComputed: ALL_STEPS,
       clusterResumes: 1,
+      dedupComputed: 0,
     });
     // The resumed session never went back to level 1 or to level 2's first fit and refit 1.
     expect(Math.min(...progressAfterResume)).toBeGreaterThanOrEqual(202);

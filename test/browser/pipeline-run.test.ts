@@ -83,6 +83,7 @@ describe('a run on precomputed embeddings', () => {
       'done',
       'done',
       'done',
+      'done',
     ]);
     expect(run.rows).toBe(n);
     expect(run.dim).toBe(16);
@@ -95,6 +96,7 @@ describe('a run on precomputed embeddings', () => {
       // level 1 has r = 1 (no resampling): its first fit only; level 2: first fit + 3 refits
       stepsComputed: 1 + 4,
       clusterResumes: 0,
+      dedupComputed: 0,
     });
 
     const progress = events.filter((e) => e.type === 'progress' && e.runId === run.id);
@@ -106,7 +108,7 @@ describe('a run on precomputed embeddings', () => {
     const stages = events.flatMap((e) =>
       e.type === 'stage' && e.status === 'done' ? [e.stage] : [],
     );
-    expect(stages).toEqual(['ingest', 'embed', 'cluster', 'sample']);
+    expect(stages).toEqual(['ingest', 'embed', 'dedup', 'cluster', 'sample']);
 
     // explore: the tree adds up, selection marks match the selection
     const { k } = await ws.levels(run.id);

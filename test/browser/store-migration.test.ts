@@ -5,6 +5,7 @@ import { getLevel, lastStep } from '../../src/store/levels';
 import {
   createV1,
   createV2Stores,
+  createV3Stores,
   type ItemRecordV1,
   type LevelRecordV1,
 } from '../../src/store/migrations';
@@ -124,6 +125,7 @@ describe('store schema migration', () => {
         'items',
         'levels',
         'edits',
+        'dedup',
         'projections',
         'runs',
         'selections',
@@ -190,6 +192,46 @@ describe('store schema migration', () => {
     expect(p!.layoutX).toBeUndefined();
     expect(Array.from((await db.get('selections', 'r1'))!.rows)).toEqual([1]);
     expect(await db.get('edits', 'r1')).toBeUndefined();
+    db.close();
+  });
+
+  it('opens a version-3 run without a dedup stage as done with no groups, the setting off', async () => {
+    const open = indexedDB.open(name, 3);
+    open.onupgradeneeded = () => {
+      createV1(open.result);
+      createV2Stores(open.result, open.transaction!);
+      createV3Stores(open.result);
+    };
+    const v3 = await req(open);
+    const tx = v3.transaction(['runs'], 'readwrite');
+    const done = { status: 'done' };
+    tx.objectStore('runs').put({
+      id: 'r3',
+      datasetId: 'd1',
+      status: 'done',
+      stages: { ingest: done, embed: done, cluster: done, sample: done },
+      settings: { model: 'precomputed', seed: 1 },
+      counters: {
+        embedded: 0,
+        embedReused: 4,
+        levelsComputed: 2,
+        stepsComputed: 3,
+        clusterResumes: 0,
+      },
+    });
+    await new Promise((ok) => (tx.oncomplete = ok));
+    v3.close();
+
+    const db = await openStrataDb(name);
+    expect(db.version).toBe(DB_VERSION);
+    const run = (await db.get('runs', 'r3'))!;
+    expect(run.stages.dedup).toEqual({ status: 'done' });
+    expect(run.stages.cluster).toEqual({ status: 'done' });
+    expect(run.settings.dedup).toBeNull();
+    expect(run.settings.seed).toBe(1);
+    expect(run.counters.dedupComputed).toBe(0);
+    expect(run.counters.embedReused).toBe(4);
+    expect(await db.get('dedup', 'r3')).toBeUndefined();
     db.close();
   });
 

@@ -97,7 +97,14 @@ describe('resuming a run after a reload', () => {
     await page.getByText('Curated subset ready').waitFor({ timeout: 240_000 });
 
     await page.getByText('Work done').click();
-    const names = ['embedded', 'embedReused', 'levelsComputed', 'stepsComputed', 'clusterResumes'];
+    const names = [
+      'embedded',
+      'embedReused',
+      'dedupComputed',
+      'levelsComputed',
+      'stepsComputed',
+      'clusterResumes',
+    ];
     const counters = Object.fromEntries(
       await Promise.all(names.map(async (n) => [n, await counter(page, n)] as const)),
     );
@@ -108,6 +115,9 @@ describe('resuming a run after a reload', () => {
     expect(await counter(page, 'levelsComputed')).toBe(2);
     // (1 + m) fits per level at most: a resumed run recomputes no finished step.
     expect(await counter(page, 'stepsComputed')).toBeLessThanOrEqual(2 * 11);
+    // Near-duplicates (skin-tone variants) were searched for once, before the reload, and the
+    // stored groups were used after it.
+    expect(await counter(page, 'dedupComputed')).toBe(1);
     await snap(page, '09-resumed');
 
     expect(foreign).toEqual([]);

@@ -178,3 +178,32 @@ describe('manifests', () => {
     expect(safeSegments('a\\b/./c')).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('near-duplicates set aside in a manifest', () => {
+  const aside: ManifestRow = {
+    path: 'cats/a copy.png',
+    size: 11,
+    hash: 'ac',
+    label: 'cats',
+    clusters: [3, 1],
+    distance: 0.2,
+    duplicateOf: 'cats/a.png',
+  };
+
+  it('adds a duplicate_of column only when a row has one, empty on the subset', () => {
+    expect(manifestCsv(meta, rows).split('\r\n')[0]).not.toMatch(/duplicate_of/);
+    const lines = manifestCsv(meta, [...rows, aside])
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(columns(2, true).join(','));
+    expect(lines[1].endsWith(',')).toBe(true);
+    expect(lines[rows.length + 1]).toBe('cats/a copy.png,11,ac,cats,3,1,0.2,cats/a.png');
+  });
+
+  it('names the kept item in JSON and leaves set-aside rows out of the path list', () => {
+    const items = JSON.parse(manifestJson(meta, [...rows, aside])).items;
+    expect(items[0].duplicate_of).toBeUndefined();
+    expect(items[rows.length].duplicate_of).toBe('cats/a.png');
+    expect(manifestTxt([...rows, aside])).toBe(manifestTxt(rows));
+  });
+});

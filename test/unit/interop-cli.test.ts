@@ -266,8 +266,10 @@ async function strataAll(...argv: string[]): Promise<{ code: number; out: string
 describe('strata curate in the reference layout', () => {
   it('writes sorted_clusters.npy that numpy loads: members partition the rows, closest first', async () => {
     const out = join(tempDir(), 'run');
+    // Every row clustered (no near-duplicates set aside), so level 1's members partition the rows.
     const r = await strataAll(
       'curate',
+      '--no-dedup',
       '--embeddings',
       EMB,
       '--target',

@@ -2,8 +2,18 @@
  * The cluster stage: hierarchical k-means with resampling in the cluster worker. Every finished
  * resampling step and level is stored before the worker goes on, so a resume starts from the
  * last stored step of the last stored level and recomputes nothing.
+ *
+ * With near-duplicates found (the dedup stage), only the kept rows are clustered; level 1 is
+ * stored mapped back to the run's rows (dedup-rows.ts), so everything after speaks of run rows.
  */
-import type { HierarchyProgress, HierarchyResume, Level, Matrix } from '../../core';
+import {
+  gatherRows,
+  type HierarchyProgress,
+  type HierarchyResume,
+  type Level,
+  type Matrix,
+} from '../../core';
+import { getDedup } from '../../store/dedup';
 import { getLevels, lastStep, packClusters, putLevel, putStep } from '../../store/levels';
 import type { RunRecord } from '../../store/schema';
 import { CancelledError } from '../errors';
@@ -11,6 +21,7 @@ import type { StageContext } from './context';
 import { hierarchyConfig } from '../settings';
 import { Throughput } from '../throughput';
 import { loadRunMatrix, toCoreLevel } from '../run-data';
+import { keptRows, levelToRunRows } from '../dedup-rows';
 
 export async function clusterStage(ctx: StageContext): Promise<void> {
   const { db } = ctx;
@@ -47,7 +58,10 @@ export async function clusterStage(ctx: StageContext): Promise<void> {
     );
   }
 
-  const x = await loadRunMatrix(ctx.db, ctx.run);
+  const all = await loadRunMatrix(ctx.db, ctx.run);
+  const dedup = ctx.run.settings.dedup != null ? await getDedup(db, ctx.run.id) : undefined;
+  const kept = dedup && dedup.removed > 0 ? keptRows(dedup.keep) : undefined;
+  const x = kept ? gatherRows(all, kept) : all;
   ctx.checkCancel();
   const n = x.rows;
   const rate = new Throughput();
@@ -89,8 +103,12 @@ export async function clusterStage(ctx: StageContext): Promise<void> {
       runRecord,
     );
   };
-  const onLevel = async (index: number, level: Level): Promise<void> => {
+  const onLevel = async (index: number, computed: Level): Promise<void> => {
     if (ctx.closing) return;
+    const level =
+      index === 0 && kept && dedup
+        ? levelToRunRows(computed, kept, all.rows, dedup.group, dedup.representative)
+        : computed;
     ctx.count('levelsComputed');
     const { members, offsets } = packClusters(level.clusters);
     await putLevel(

@@ -13,7 +13,8 @@ export async function sampleStage(ctx: StageContext): Promise<void> {
   const s = ctx.run.settings;
   const levels = await getLevels(db, ctx.run.id, { centroids: false });
   const h: Hierarchy = { levels: levels.map(toCoreLevel) };
-  const n = levels[0]?.n ?? 0;
+  // Rows the sampler can pick: level 1's members (near-duplicates set aside are not among them).
+  const n = levels[0]?.members.length ?? 0;
   if (s.target >= n) {
     ctx.notice(
       'sample',

@@ -18,4 +18,6 @@ export const SETTING_HELP: Readonly<Record<keyof RunSettings, string>> = {
     'How items are picked inside the smallest clusters: at random (best in the paper), closest, or furthest.',
   seed: 'Fixes every random choice: the same seed and data give the same result.',
   backend: 'Where k-means runs: the graphics card (WebGPU) or the processor; auto picks.',
+  dedup:
+    'Keeps one item of each group of near-copies; the number is how alike two items must be (1 = identical).',
 };

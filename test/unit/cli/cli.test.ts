@@ -181,7 +181,7 @@ describe('strata CLI', () => {
 
   it('checks the output folder before any work, never writes over its input, and records warnings', async () => {
     const out = file('safe');
-    const args = ['--target', '50', '--clusters', '20,4', '--iters', '2'];
+    const args = ['--target', '50', '--clusters', '20,4', '--iters', '2', '--no-dedup'];
     const first = await strata(['curate', '--embeddings', file('pool.npy'), ...args, '--out', out]);
     expect(first.code).toBe(0);
     const before = readFileSync(join(out, 'selection.npy'));
@@ -224,6 +224,7 @@ describe('strata CLI', () => {
     writeFileSync(join(out, 'level1'), 'in the way');
     const forced = await strata([
       'curate',
+      '--no-dedup',
       '--embeddings',
       file('pool.npy'),
       '--target',
@@ -244,10 +245,117 @@ describe('strata CLI', () => {
     expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
+  it('sets near-duplicates aside by default, writes their groups, and refuses contradictory flags', async () => {
+    // 300 distinct rows in 32-D (cosine about 0 between them) and 3 close copies of each of
+    // rows 0..59: 480 rows, 60 groups of 4.
+    const rng = new Rng(4);
+    const d = 32;
+    const base = Array.from({ length: 300 }, () => Array.from({ length: d }, () => rng.normal()));
+    const rows: number[][] = [...base];
+    for (let b = 0; b < 60; b++)
+      for (let c = 0; c < 3; c++) rows.push(base[b].map((v) => v + 0.05 * rng.normal()));
+    writeFileSync(file('dups.npy'), writeNpy(Float32Array.from(rows.flat()), [rows.length, d]));
+    const out = file('dedup1');
+    const common = ['--target', '100', '--clusters', '30,6', '--iters', '3', '--resample', '1'];
+    const r = await strata(['curate', '--embeddings', file('dups.npy'), ...common, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/near-duplicates: 60 groups, 180 rows set aside \(threshold 0\.9\)/);
+    expect(r.stdout).toMatch(/selected 100 of 300 rows/);
+    const csv = readFileSync(join(out, 'dedup_groups.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('row,group,kept,duplicate_of');
+    expect(csv.length).toBe(1 + 240);
+    const byGroup = new Map<string, string[][]>();
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      byGroup.set(f[1], [...(byGroup.get(f[1]) ?? []), f]);
+    }
+    for (const members of byGroup.values()) {
+      // One kept row per group; every other row names it; all are copies of one base row.
+      const kept = members.filter((f) => f[2] === '1');
+      expect(kept.length).toBe(1);
+      for (const f of members) expect(f[3]).toBe(f[2] === '1' ? '' : kept[0][0]);
+      const bases = new Set(
+        members.map((f) =>
+          Number(f[0]) < 300 ? Number(f[0]) : Math.floor((Number(f[0]) - 300) / 3),
+        ),
+      );
+      expect(bases.size).toBe(1);
+    }
+    const removed = new Set(
+      csv
+        .slice(1)
+        .filter((l) => l.split(',')[2] === '0')
+        .map((l) => Number(l.split(',')[0])),
+    );
+    const sel = Array.from(
+      parseNpy(readFileSync(join(out, 'selection.npy'))).data as BigInt64Array,
+      Number,
+    );
+    expect(sel.some((i) => removed.has(i))).toBe(false);
+    // Level 1 still assigns every input row; a removed row sits in its kept row's cluster.
+    const a = Array.from(
+      parseNpy(readFileSync(join(out, 'level1', 'assignment.npy'))).data as BigInt64Array,
+      Number,
+    );
+    expect(a.length).toBe(480);
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      if (f[2] === '0') expect(a[Number(f[0])]).toBe(a[Number(f[3])]);
+    }
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.dedup).toEqual({
+      threshold: 0.9,
+      groups: 60,
+      removed: 180,
+      clusteredRows: 300,
+      file: 'dedup_groups.csv',
+    });
+    expect(run.command).toMatch(/--dedup 0\.9/);
+
+    const off = await strata([
+      'curate',
+      '--embeddings',
+      file('dups.npy'),
+      ...common,
+      '--no-dedup',
+      '--out',
+      file('dedup2'),
+    ]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/selected 100 of 480 rows/);
+    expect(JSON.parse(readFileSync(join(file('dedup2'), 'run.json'), 'utf8')).dedup).toBeNull();
+    const both = await strata([
+      'curate',
+      '--embeddings',
+      file('dups.npy'),
+      ...common,
+      '--dedup',
+      '0.8',
+      '--no-dedup',
+      '--out',
+      file('dedup3'),
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give --dedup T or --no-dedup, not both/);
+    const bad = await strata([
+      'curate',
+      '--embeddings',
+      file('dups.npy'),
+      ...common,
+      '--dedup',
+      '1.5',
+      '--out',
+      file('dedup3'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--dedup must be a cosine similarity in \(0, 1\]/);
+  });
+
   it('curates a small pool, writes every file, and run.json reproduces the run', async () => {
     const out = file('run1');
     const r = await strata([
       'curate',
+      '--no-dedup',
       '--embeddings',
       file('pool.npy'),
       '--target',
@@ -321,6 +429,7 @@ describe('strata CLI', () => {
     const [capped, seeded] = await Promise.all([
       strata([
         'curate',
+        '--no-dedup',
         '--embeddings',
         file('pool64.npy'),
         '--target',
@@ -336,6 +445,7 @@ describe('strata CLI', () => {
       ]),
       strata([
         'curate',
+        '--no-dedup',
         '--embeddings',
         file('pool.npy'),
         '--target',
