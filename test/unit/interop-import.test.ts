@@ -25,6 +25,7 @@ import {
   LAYOUT,
   loadMatrix,
   python,
+  readBytes,
   runFixtureScript,
   tempDir,
 } from './interop-helpers.ts';
@@ -112,6 +113,40 @@ describe('importing a reference output directory', () => {
     symlinkSync(join(elsewhere, 'c.npy'), join(dir, 'level1', 'centroids.npy'));
     await expect(sourceFromDir(dir)).rejects.toThrow(
       /level1\/centroids\.npy links outside the folder .*; refusing to follow it/,
+    );
+  });
+
+  it('reads the last step where a page cannot see the links, and refuses a level file that differs', async () => {
+    // A webkitdirectory file list: regular files only, under the picked folder's name.
+    const files: { path: string; blob: Blob }[] = [];
+    const walk = (d: string, rel: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+        else if (e.isFile()) {
+          files.push({ path: `${rel}${e.name}`, blob: new Blob([readBytes(join(d, e.name))]) });
+        }
+      }
+    };
+    walk(LAYOUT, 'run/');
+    expect(files.some((f) => f.path === 'run/level1/centroids.npy')).toBe(false);
+    const x = embeddings();
+    const fromNode = await importReference(await sourceFromDir(LAYOUT), { embeddings: x });
+    const fromPage = await importReference(sourceFromFiles(files), { embeddings: x });
+    expect(fromPage.warnings).toEqual([]);
+    expect(fromPage.hierarchy.levels.map((l) => l.clusters)).toEqual(
+      fromNode.hierarchy.levels.map((l) => l.clusters),
+    );
+    // A directory handle lists the link as a file: the same bytes as the step it links to pass;
+    // other bytes (a link leading elsewhere) are refused.
+    const same = readBytes(join(LAYOUT, 'level2', 'step2', 'centroids.npy'));
+    const shown = (bytes: Uint8Array) => [
+      ...files,
+      { path: 'run/level2/centroids.npy', blob: new Blob([bytes]) },
+    ];
+    await expect(importReference(sourceFromFiles(shown(same)))).resolves.toBeTruthy();
+    const other = readBytes(join(LAYOUT, 'level2', 'step0', 'centroids.npy'));
+    await expect(importReference(sourceFromFiles(shown(other)))).rejects.toThrow(
+      /level2\/centroids\.npy is not the same file as level2\/step2\/centroids\.npy, .*refusing it/,
     );
   });
 
