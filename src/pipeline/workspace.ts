@@ -31,6 +31,10 @@ import type {
   IngestReport,
   IngestSource,
   ItemDetail,
+  JobBundleInfo,
+  JobBundlePlan,
+  ReferenceImportReport,
+  ReferenceImportSource,
   ItemIndex,
   ItemInfo,
   ManifestFormat,
@@ -54,6 +58,8 @@ import { toDatasetInfo, toItemInfo } from './convert';
 import { asUserError, CancelledError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
 import { EditLog, listEdits } from './edits';
+import { importReferenceRun } from './import-run';
+import { prepareJobBundle, writeJobBundle, zipJobBundle } from './job-bundle';
 import { RunInspector } from './inspect';
 import { itemDetail, rowFacts, searchRows } from './inspect-rows';
 import { RunManager } from './runs';
@@ -381,6 +387,46 @@ export class Workspace implements WorkspaceApi {
     signal?: AbortSignal,
   ): Promise<void> {
     await writeRunToFolder(this.#db, await this.#run(runId), dir, onProgress, signal);
+  }
+
+  /* ------------------------------ reference pipeline ------------------------------ */
+
+  async jobBundleInfo(
+    datasetId: DatasetId,
+    settings: RunSettings,
+    plan: JobBundlePlan,
+  ): Promise<JobBundleInfo> {
+    return (await prepareJobBundle(this.#db, datasetId, settings, plan)).info;
+  }
+
+  async jobBundleZip(
+    datasetId: DatasetId,
+    settings: RunSettings,
+    plan: JobBundlePlan,
+    onProgress?: (p: ExportProgress) => void,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return zipJobBundle(await prepareJobBundle(this.#db, datasetId, settings, plan), onProgress);
+  }
+
+  async writeJobBundle(
+    datasetId: DatasetId,
+    settings: RunSettings,
+    plan: JobBundlePlan,
+    dir: FileSystemDirectoryHandle,
+    onProgress?: (p: ExportProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const p = await prepareJobBundle(this.#db, datasetId, settings, plan);
+    await writeJobBundle(p, dir, onProgress, signal);
+  }
+
+  async importReference(source: ReferenceImportSource): Promise<ReferenceImportReport> {
+    this.#open();
+    try {
+      return await importReferenceRun({ db: this.#db, pool: this.#pool, emit: this.#emit }, source);
+    } catch (e) {
+      throw asUserError(e);
+    }
   }
 
   /* ------------------------------ storage ------------------------------ */

@@ -45,9 +45,10 @@ export function runFixtureScript(script: string, ...args: string[]): string {
   return out;
 }
 
-export function readBytes(path: string): Uint8Array {
+export function readBytes(path: string): Uint8Array<ArrayBuffer> {
   const b = readFileSync(path);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  // a file read whole is backed by an ArrayBuffer (Node's type says ArrayBufferLike)
+  return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
 }
 
 export function tempDir(): string {

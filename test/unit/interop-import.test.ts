@@ -139,7 +139,7 @@ describe('importing a reference output directory', () => {
     // A directory handle lists the link as a file: the same bytes as the step it links to pass;
     // other bytes (a link leading elsewhere) are refused.
     const same = readBytes(join(LAYOUT, 'level2', 'step2', 'centroids.npy'));
-    const shown = (bytes: Uint8Array) => [
+    const shown = (bytes: Uint8Array<ArrayBuffer>) => [
       ...files,
       { path: 'run/level2/centroids.npy', blob: new Blob([bytes]) },
     ];
