@@ -3,6 +3,7 @@ import { makeZip } from 'client-zip';
 import { describe, expect, it } from 'vitest';
 import { importReference } from '../../src/interop/import.ts';
 import { sourceFromDir } from '../../src/interop/node-files.ts';
+import { InteropService } from '../../src/interop/service.ts';
 import { listZip, sourceFromZip } from '../../src/interop/zip-read.ts';
 import { HAVE_NUMPY, LAYOUT, loadMatrix, python, readBytes, tempDir } from './interop-helpers.ts';
 
@@ -120,4 +121,26 @@ open(out, 'wb').write(bytes(data))
       /run\/zeros\.bin: inflates to more than the 10 bytes its entry declares/,
     );
   });
+
+  it.skipIf(!HAVE_NUMPY)(
+    "the page's reader: the embeddings next to the run, from a zip as from picked files",
+    async () => {
+      const service = new InteropService();
+      const zipped = await service.read({
+        kind: 'zip',
+        blob: zipWithLinks(LAYOUT),
+        name: 'run.zip',
+      });
+      expect(zipped.folder).toBe('run');
+      expect([zipped.rows, zipped.dim, zipped.distancesKnown]).toEqual([150, 6, true]);
+      expect(zipped.embeddings).toHaveLength(150 * 6);
+      expect(zipped.levels.map((l) => l.k)).toEqual([20, 5, 2]);
+      expect(zipped.curated.map((c) => c.indices.length)).toEqual([40]);
+      expect(zipped.config?.n_resampling_steps).toEqual([1, 3, 3]);
+      expect(zipped.warnings).toEqual([]);
+      const level1 = zipped.levels[0];
+      const d = service.level1Distances(zipped.embeddings!, 6, level1.centroids, level1.labels);
+      d.forEach((v, i) => expect(v).toBeCloseTo(level1.dist2[i], 4));
+    },
+  );
 });
