@@ -274,7 +274,7 @@ export async function importReferenceRun(
     finishedAt: now,
     rows: p.rows,
     dim: p.dim,
-    backendUsed: 'reference pipeline (imported)',
+    backendUsed: 'the reference pipeline, elsewhere (imported)',
     notices,
     skipped: [],
     counters: {
