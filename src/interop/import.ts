@@ -24,6 +24,13 @@ import { readIndexNpy, readSortedClustersNpy } from './sorted-clusters.ts';
 export interface ReferenceSource {
   readonly paths: readonly string[];
   read(path: string): Promise<Uint8Array>;
+  /**
+   * Whether the listing saw the folder's symbolic links and checked that they stay inside it
+   * (Node's sourceFromDir). A page cannot: a webkitdirectory file list leaves links out, and a
+   * directory handle shows a link as whatever it points to. Without that check the level files
+   * are read from the step folders they link to (see levelFiles).
+   */
+  readonly linksChecked?: boolean;
 }
 
 /** Files picked in the page (an <input webkitdirectory> FileList, or dropped entries). */
@@ -71,16 +78,81 @@ export interface ImportOptions {
   readonly signal?: AbortSignal;
 }
 
-const LEVEL_FILE = /^level(\d+)\/(centroids|sorted_clusters)\.npy$/;
+const LEVEL_FILE = /^level(\d+)\/(?:step\d+\/)?(centroids|sorted_clusters)\.npy$/;
+const STEP_FILE = /^level(\d+)\/step(\d+)\/(centroids|sorted_clusters)\.npy$/;
+
+type LevelFile = 'centroids.npy' | 'sorted_clusters.npy';
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Where level t's two files are read from. The reference leaves level{t}/centroids.npy and
+ * sorted_clusters.npy as links into the level's last step{N}/ folder. A source that checked its
+ * links reads the level files themselves. A page's source cannot see links: it reads the last
+ * step's files, and where the level's own files are listed too (a directory handle follows the
+ * links without saying where to), they must hold the same bytes; otherwise they point somewhere
+ * else, perhaps outside the folder, and are refused.
+ */
+async function levelFiles(
+  source: ReferenceSource,
+  root: string,
+  have: ReadonlySet<string>,
+  T: number,
+): Promise<Map<string, string>> {
+  const lastStep = new Map<number, number>();
+  for (const p of have) {
+    const m = STEP_FILE.exec(p);
+    if (!m) continue;
+    const [t, step] = [Number(m[1]), Number(m[2])];
+    const both = ['centroids.npy', 'sorted_clusters.npy'].every((f) =>
+      have.has(`level${t}/step${step}/${f}`),
+    );
+    if (both && step >= (lastStep.get(t) ?? -1)) lastStep.set(t, step);
+  }
+  const out = new Map<string, string>();
+  for (let t = 1; t <= T; t++) {
+    for (const f of ['centroids.npy', 'sorted_clusters.npy'] as LevelFile[]) {
+      const own = `level${t}/${f}`;
+      const step = lastStep.get(t);
+      const linked = step === undefined ? undefined : `level${t}/step${step}/${f}`;
+      if (source.linksChecked || linked === undefined) {
+        if (!have.has(own)) {
+          throw new InputError(
+            `${own} is missing (the run has files up to level${T}); was the level interrupted?`,
+          );
+        }
+        out.set(own, own);
+        continue;
+      }
+      if (have.has(own)) {
+        const [a, b] = await Promise.all([source.read(root + own), source.read(root + linked)]);
+        if (!sameBytes(a, b)) {
+          throw new InputError(
+            `${own} is not the same file as ${linked}, the last step it should link to: it may be a link to somewhere outside the folder; refusing it`,
+          );
+        }
+      }
+      out.set(own, linked);
+    }
+  }
+  return out;
+}
 
 /**
  * The folder inside `paths` that holds level1/: the picked folder itself, or the one folder a
  * browser puts in front of every path (webkitRelativePath starts with the picked folder's name).
  */
 function findRoot(paths: readonly string[]): string {
+  // level1/step{N}/ too: a page's file list leaves out level1/sorted_clusters.npy, a link
+  const level1 = /(?:^|\/)level1\/(?:step\d+\/)?sorted_clusters\.npy$/;
   const roots = paths
-    .filter((p) => p === 'level1/sorted_clusters.npy' || p.endsWith('/level1/sorted_clusters.npy'))
-    .map((p) => p.slice(0, p.length - 'level1/sorted_clusters.npy'.length))
+    .map((p) => ({ p, m: level1.exec(p) }))
+    .filter(({ m }) => m !== null)
+    .map(({ p, m }) => p.slice(0, m!.index + (m![0].startsWith('/') ? 1 : 0)))
     .sort((a, b) => a.length - b.length);
   if (roots.length === 0) {
     throw new InputError(
@@ -206,15 +278,7 @@ export async function importReference(
     if (m) levelNumbers.add(Number(m[1]));
   }
   const T = Math.max(...levelNumbers);
-  for (let t = 1; t <= T; t++) {
-    for (const f of ['centroids.npy', 'sorted_clusters.npy']) {
-      if (!have.has(`level${t}/${f}`)) {
-        throw new InputError(
-          `level${t}/${f} is missing (the run has files up to level${T}); was the level interrupted?`,
-        );
-      }
-    }
-  }
+  const files = await levelFiles(source, root, have, T);
   const warnings: string[] = [];
   const x = options.embeddings;
   const levels: Level[] = [];
@@ -225,7 +289,7 @@ export async function importReference(
     throwIfAborted(options.signal);
     const name = `level${t + 1}`;
     const centroids = readCentroids(
-      await source.read(root + `${name}/centroids.npy`),
+      await source.read(root + files.get(`${name}/centroids.npy`)!),
       `${name}/centroids.npy`,
     );
     if (t === 0) {
@@ -242,7 +306,7 @@ export async function importReference(
     }
     const inputRows = t === 0 ? x?.rows : levels[t - 1].k;
     const clusters = readSortedClustersNpy(
-      await source.read(root + `${name}/sorted_clusters.npy`),
+      await source.read(root + files.get(`${name}/sorted_clusters.npy`)!),
       {
         name: `${name}/sorted_clusters.npy`,
         idLimit: inputRows,

@@ -16,6 +16,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { HierarchyConfig } from '../core/hierarchy.ts';
+import { estimateFlops } from '../core/defaults.ts';
 import { npyHeader } from '../core/npy.ts';
 import { resolvePlan, type Plan, type PlanSettings } from '../core/plan.ts';
 import type { Matrix } from '../core/types.ts';
@@ -85,6 +86,40 @@ export interface JobBundleOptions {
  */
 export function jobPlan(rows: number, cols: number, settings: PlanSettings = {}): Plan {
   return resolvePlan({ n: rows, d: cols, settings, runsOn: 'reference' });
+}
+
+/**
+ * Sustained k-means throughput assumed for one data-centre GPU, in flops per second. Not measured
+ * by this project (its development machines have no GPU): an A100's FP32 peak is 19.5 TFLOP/s
+ * and the assignment step is one GEMM, which sustains about half of peak at these shapes; the
+ * reference's float64 accumulation and the all-reduce between GPUs cost the rest. An estimate
+ * to plan a job with, stated as such in the README.
+ */
+export const ASSUMED_GPU_FLOPS = 10e12;
+
+/** Sizes and cost of a job: what the page shows before writing it, and the README states. */
+export interface JobEstimate {
+  /** bytes of embeddings.npy */
+  readonly embeddingBytes: number;
+  /** k-means work of every level, resampling included (2 * n * k * d per assignment pass) */
+  readonly flops: number;
+  /** GPU-hours at ASSUMED_GPU_FLOPS (spread over the GPUs of config.yaml) */
+  readonly gpuHours: number;
+}
+
+export function jobEstimate(rows: number, cols: number, config: HierarchyConfig): JobEstimate {
+  const flops = estimateFlops(rows, cols, config);
+  return {
+    embeddingBytes: npyHeader('float32', [rows, cols]).length + rows * cols * 4,
+    flops,
+    gpuHours: flops / ASSUMED_GPU_FLOPS / 3600,
+  };
+}
+
+function gpuHoursText(h: number): string {
+  if (h < 0.01) return 'under a minute of GPU time';
+  if (h < 1) return `about ${Math.max(1, Math.round(h * 60))} GPU-minutes`;
+  return `about ${h < 10 ? h.toFixed(1) : Math.round(h)} GPU-hours`;
 }
 
 /** What strata.json records: the settings the bundle was made from. */
@@ -212,8 +247,9 @@ export function markdownText(s: string): string {
   );
 }
 
-function readme(o: JobBundleOptions, ref: ReferenceConfig): string {
+function readme(o: JobBundleOptions, ref: ReferenceConfig, config: HierarchyConfig): string {
   const target = o.target ?? 'N';
+  const cost = jobEstimate(o.embeddings.rows, o.embeddings.cols, config);
   const ks = ref.n_clusters.join(' / ');
   const rs = ref.sample_size.join(' / ');
   return `# Strata distributed job${o.name ? `: ${markdownText(o.name)}` : ''}
@@ -237,6 +273,14 @@ ready for the reference implementation of Vo et al. (2024), facebookresearch/ssl
 ${o.ids ? '| ids.txt | one id per line, in row order |\n' : ''}| config.yaml | launcher config: ${ref.n_levels} levels, k = ${ks}, r = ${rs} |
 | strata.json | the Strata settings this folder was made from |
 
+## Sizes and cost
+
+- embeddings.npy: ${cost.embeddingBytes} bytes (${(cost.embeddingBytes / 2 ** 30).toFixed(2)} GiB); the launcher reads it whole.
+- k-means work: ${cost.flops.toExponential(2)} floating-point operations over ${ref.n_levels} levels,
+  ${ref.n_resampling_steps.join(' / ')} k-means runs per level of ${ref.n_iters} Lloyd rounds each.
+- ${gpuHoursText(cost.gpuHours)}, assuming ${ASSUMED_GPU_FLOPS / 1e12} TFLOP/s sustained per GPU (an estimate,
+  not a measurement: about half of an A100's FP32 peak); divide by the number of GPUs.
+
 Edit the cluster settings at the end of config.yaml (nnodes, ngpus_per_node, ncpus_per_gpu,
 slurm_partition) for your machines; the placeholders run on one node with one GPU.
 
@@ -254,9 +298,12 @@ python hierarchical_kmeans_launcher.py \\
   --embeddings_path "$JOB/embeddings.npy" \\
   --config_file "$JOB/config.yaml"
 
-# 2. run the levels: on SLURM, or on this machine. A run that stopped (a node failed, a job
-#    hit its time limit) resumes from its checkpoints: run the same command again.
-(cd "$JOB/run" && bash launcher.sh)        # or: (cd "$JOB/run" && bash local_launcher.sh)
+# 2. run the levels. A run that stopped (a node failed, a job hit its time limit)
+#    resumes from its checkpoints: run the same command again.
+#    On a SLURM cluster (submits one sbatch job per level, each waiting for the one before):
+(cd "$JOB/run" && bash launcher.sh)
+#    Or on this machine, one level after the other with torchrun on its GPUs:
+(cd "$JOB/run" && bash local_launcher.sh)
 
 # 3. balanced sampling of ${target} points; indices go to $JOB/run/curated_datasets/
 PYTHONPATH=.. python run_hierarchical_sampling.py \\
@@ -265,7 +312,8 @@ PYTHONPATH=.. python run_hierarchical_sampling.py \\
 
 ## Bring the result back to Strata
 
-In the page: "Import reference output" and pick the \`run\` folder. Or on the command line:
+In the page: "Import a cluster run" and pick this folder (or a zip of it): the \`run\` folder
+inside, with embeddings.npy, ids.txt and strata.json next to it. Or on the command line:
 
 \`\`\`sh
 npx strata import --dir "$JOB/run" --embeddings "$JOB/embeddings.npy" \\
@@ -310,7 +358,7 @@ export function exportJobBundle(o: JobBundleOptions): BundleFile[] {
   files.push(
     textFile('config.yaml', referenceConfigYaml(ref)),
     textFile('strata.json', JSON.stringify(manifest, null, 2) + '\n'),
-    textFile('README.md', readme(o, ref)),
+    textFile('README.md', readme(o, ref, config)),
   );
   return files;
 }

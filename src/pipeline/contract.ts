@@ -21,7 +21,7 @@ import type {
   StageStatus,
 } from '../store/schema';
 import type { KMeansThroughput } from '../core/kmeans-throughput';
-import type { RunSettings } from '../core/settings';
+import type { Normalisation, RunSettings } from '../core/settings';
 import type { ExportProgress } from '../export/zip';
 import type {
   ItemInfo,
@@ -253,6 +253,60 @@ export interface StorageInfo {
 export type ManifestFormat = 'csv' | 'json' | 'jsonl' | 'txt';
 
 /* ------------------------------------------------------------------------------------------ */
+/* Interop with the reference distributed pipeline                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * Which hierarchy a job bundle carries: 'settings' = the current settings as they are (fitted to
+ * this device's time budget); 'cluster' = the full-size plan for a cluster (no time budget, 50
+ * Lloyd rounds, no resampling at level 1), as `strata export-job` picks it.
+ */
+export type JobBundlePlan = 'settings' | 'cluster';
+
+/** What a job bundle will hold, shown before it is written. */
+export interface JobBundleInfo {
+  /** the folder name inside the zip or the picked folder */
+  readonly folder: string;
+  readonly datasetName: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly k: readonly number[];
+  readonly r: readonly number[];
+  /** Strata's resampling steps m (refits after a level's first k-means) */
+  readonly resamplingSteps: number;
+  /** the reference's n_resampling_steps per level (k-means runs, the first included: m + 1) */
+  readonly referenceSteps: readonly number[];
+  readonly iterations: number;
+  readonly target: number;
+  readonly normalisation: Normalisation;
+  readonly embeddingBytes: number;
+  readonly totalBytes: number;
+  /** estimated GPU-hours on the reference pipeline (an assumed GPU rate, stated in the README) */
+  readonly gpuHours: number;
+  /** ids whose line breaks were written as spaces */
+  readonly flattenedIds: number;
+  readonly files: readonly { readonly path: string; readonly size: number }[];
+}
+
+/** A reference output folder picked in the page. */
+export type ReferenceImportSource =
+  /** an <input type=file webkitdirectory> FileList (paths from webkitRelativePath) */
+  | { readonly kind: 'fileList'; readonly files: FileList | readonly File[] }
+  | { readonly kind: 'directoryHandle'; readonly handle: FileSystemDirectoryHandle }
+  /** a zip of the folder */
+  | { readonly kind: 'zip'; readonly file: File };
+
+export interface ReferenceImportReport {
+  /** the stored run, finished: explore, sample again and export it */
+  readonly run: RunInfo;
+  readonly dataset: DatasetInfo;
+  /** true when the ids matched a stored dataset; false: a dataset of the embeddings was made */
+  readonly matched: boolean;
+  /** findings that did not stop the import, one sentence each */
+  readonly warnings: readonly string[];
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Workspace                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -404,6 +458,41 @@ export interface WorkspaceApi {
     onProgress?: (p: ExportProgress) => void,
     signal?: AbortSignal,
   ): Promise<void>;
+
+  /* ---- interop with the reference distributed pipeline ---- */
+
+  /**
+   * What a job bundle of a stored dataset with these settings holds (rows, levels, sizes,
+   * estimated GPU-hours). Rejects with UserInputError when the dataset has no stored embeddings
+   * for the settings' model yet.
+   */
+  jobBundleInfo(
+    datasetId: DatasetId,
+    settings: RunSettings,
+    plan: JobBundlePlan,
+  ): Promise<JobBundleInfo>;
+  /** The job bundle as a zip stream: the embeddings stream from the store, never held whole. */
+  jobBundleZip(
+    datasetId: DatasetId,
+    settings: RunSettings,
+    plan: JobBundlePlan,
+    onProgress?: (p: ExportProgress) => void,
+  ): Promise<ReadableStream<Uint8Array>>;
+  /** The job bundle written into a new folder inside `dir` (File System Access API). */
+  writeJobBundle(
+    datasetId: DatasetId,
+    settings: RunSettings,
+    plan: JobBundlePlan,
+    dir: FileSystemDirectoryHandle,
+    onProgress?: (p: ExportProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /**
+   * Import the reference pipeline's output (a picked folder, folder handle or zip): parsed and
+   * checked in a worker, stored as a finished run. Rejects with UserInputError naming the file
+   * and the problem when the folder cannot be used.
+   */
+  importReference(source: ReferenceImportSource): Promise<ReferenceImportReport>;
 
   /* ---- storage ---- */
 

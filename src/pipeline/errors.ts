@@ -31,6 +31,7 @@ const USER_ERROR_NAMES = new Set([
   'NpyError',
   'PrecomputedError',
   'ModelSpecError',
+  'PickleError',
   'UserInputError',
 ]);
 

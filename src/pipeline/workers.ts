@@ -13,6 +13,7 @@ import type { WorkerFactories } from './contract';
 import type { ClusterRunner } from '../cluster/service';
 import type { EmbedService } from '../embed/service';
 import type { IngestService } from '../ingest/service';
+import type { InteropService } from '../interop/service';
 import type { ProjectionService } from '../workers/projection.worker';
 
 /** The service each worker exposes. */
@@ -21,6 +22,7 @@ interface Services {
   embed: EmbedService;
   cluster: ClusterRunner;
   projection: ProjectionService;
+  interop: InteropService;
 }
 
 type Kind = keyof Services;
@@ -31,6 +33,7 @@ const LABELS: Record<Kind, string> = {
   embed: 'embedding',
   cluster: 'clustering',
   projection: 'projection',
+  interop: 'reference-import',
 };
 
 function defaultFactory(kind: Kind): () => Worker {
@@ -59,6 +62,12 @@ function defaultFactory(kind: Kind): () => Worker {
           type: 'module',
           name: 'strata-projection',
         });
+    case 'interop':
+      return () =>
+        new Worker(new URL('../workers/interop.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'strata-interop',
+        });
   }
 }
 
@@ -85,7 +94,9 @@ export class WorkerPool {
     let remote = this.#remotes.get(kind) as Comlink.Remote<Services[K]> | undefined;
     if (!remote) {
       const k: Kind = kind; // a plain Kind narrows; the type parameter does not
-      const make = (k !== 'projection' ? this.#factories[k] : undefined) ?? defaultFactory(k);
+      const make =
+        (k !== 'projection' && k !== 'interop' ? this.#factories[k] : undefined) ??
+        defaultFactory(k);
       const worker = make();
       this.#workers.set(kind, worker);
       const stopped = new AbortController();
@@ -119,6 +130,9 @@ export class WorkerPool {
   }
   projection(): Comlink.Remote<ProjectionService> {
     return this.#get('projection');
+  }
+  interop(): Comlink.Remote<InteropService> {
+    return this.#get('interop');
   }
 
   /**

@@ -84,6 +84,27 @@ export async function allItems(
   return includeRemoved ? all : all.filter((i) => !i.removed);
 }
 
+/**
+ * Every item of a dataset in index order (removed ones included), `page` records per read: a
+ * million ids pass through without a million records held at once.
+ */
+export async function* itemPages(
+  db: Db,
+  datasetId: string,
+  page = 4096,
+): AsyncGenerator<ItemRecord[]> {
+  const range = prefixRange(datasetId);
+  let after: IDBValidKey | null = null;
+  for (;;) {
+    const r: IDBKeyRange = after === null ? range : IDBKeyRange.bound(after, range.upper, true);
+    const recs = await db.getAll('items', r, page);
+    if (recs.length) yield recs;
+    if (recs.length < page) return;
+    const last = recs[recs.length - 1];
+    after = [last.datasetId, last.index];
+  }
+}
+
 /** A page of live items in index order. */
 export async function pageItems(
   db: Db,

@@ -13,6 +13,7 @@ import { importReference, sourceFromFiles } from '../../src/interop/import.ts';
 import { exportJobBundle, matrixSource } from '../../src/interop/job-bundle.ts';
 import { PickleError } from '../../src/interop/pickle.ts';
 import { referenceLayoutFiles } from '../../src/interop/reference-layout.ts';
+import { InteropService } from '../../src/interop/service.ts';
 import { readSortedClustersNpy } from '../../src/interop/sorted-clusters.ts';
 
 const layoutUrls = import.meta.glob('../fixtures/reference/layout/**/*', {
@@ -57,6 +58,46 @@ describe('interop in the page', () => {
     const view = overview(r.hierarchy, sel);
     expect(view.top.map((c) => c.selected).reduce((p, q) => p + q, 0)).toBe(40);
     expect(r.curated[0].indices).toHaveLength(40);
+  });
+
+  it('reads a folder handle (the origin-private file system stands in for a picked folder)', async () => {
+    // What a directory handle shows of a link is the file it points to: written here as plain
+    // files, the level files with the bytes of the last step they link to.
+    const opfs = await navigator.storage.getDirectory();
+    const name = `run-${crypto.randomUUID()}`;
+    const root = await opfs.getDirectoryHandle(name, { create: true });
+    try {
+      for (const f of await pickedFolder()) {
+        const parts = f.path.split('/').slice(1);
+        let dir = root;
+        for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create: true });
+        const w = await (
+          await dir.getFileHandle(parts[parts.length - 1], { create: true })
+        ).createWritable();
+        await w.write(f.blob);
+        await w.close();
+      }
+      const r = await new InteropService().read({ kind: 'directoryHandle', handle: root });
+      expect(r.folder).toBe(name);
+      expect(r.levels.map((l) => l.k)).toEqual([20, 5, 2]);
+      expect([r.rows, r.dim, r.distancesKnown]).toEqual([150, 6, true]);
+      expect(r.warnings).toEqual([]);
+      // a level file that is not its last step (a link leading elsewhere) is refused
+      const level2 = await root.getDirectoryHandle('level2');
+      const other = await (
+        await (await level2.getDirectoryHandle('step0')).getFileHandle('centroids.npy')
+      ).getFile();
+      const w = await (await level2.getFileHandle('centroids.npy')).createWritable();
+      await w.write(other);
+      await w.close();
+      await expect(
+        new InteropService().read({ kind: 'directoryHandle', handle: root }),
+      ).rejects.toThrow(
+        /level2\/centroids\.npy is not the same file as level2\/step2\/centroids\.npy/,
+      );
+    } finally {
+      await opfs.removeEntry(name, { recursive: true });
+    }
   });
 
   it('rejects every hostile cluster file with a PickleError and keeps working', async () => {

@@ -125,6 +125,11 @@ describe('job bundle export', () => {
     expect(second).toBe('');
     expect(readme).toMatch(/must not exist yet/);
     expect(readme).toMatch(/resumes from its checkpoints: run the same command again/);
+    // the exact commands for both launchers, and the sizes and the GPU time they will take
+    expect(readme).toContain('(cd "$JOB/run" && bash launcher.sh)');
+    expect(readme).toContain('(cd "$JOB/run" && bash local_launcher.sh)');
+    expect(readme).toMatch(/embeddings\.npy: \d+ bytes/);
+    expect(readme).toMatch(/GPU-(minutes|hours)|under a minute of GPU time/);
   });
 
   it('streams the embeddings: one source chunk is read per output chunk, on demand', async () => {

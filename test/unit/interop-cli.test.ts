@@ -8,6 +8,7 @@ import { parseReferenceConfigYaml } from '../../src/interop/config.ts';
 import { exportJobCommand } from '../../src/cli/export-job.ts';
 import { importCommand } from '../../src/cli/import.ts';
 import {
+  copyLayout,
   HAVE_PYYAML,
   LAYOUT,
   PICKLES,
@@ -173,7 +174,7 @@ describe('strata import', () => {
 
   it('rejects a hostile cluster file with one line, and writes nothing', async () => {
     const dir = tempDir();
-    cpSync(LAYOUT, dir, { recursive: true });
+    copyLayout(dir);
     cpSync(join(PICKLES, 'bad-eval-proto4.npy'), join(dir, 'level2', 'sorted_clusters.npy'));
     const out = join(tempDir(), 'res');
     const r = await strata('import', '--dir', dir, '--target', '10', '--out', out);

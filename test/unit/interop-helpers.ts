@@ -1,6 +1,6 @@
 /** Shared helpers of the interop tests: fixture paths and the optional real numpy. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -45,9 +45,10 @@ export function runFixtureScript(script: string, ...args: string[]): string {
   return out;
 }
 
-export function readBytes(path: string): Uint8Array {
+export function readBytes(path: string): Uint8Array<ArrayBuffer> {
   const b = readFileSync(path);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  // a file read whole is backed by an ArrayBuffer (Node's type says ArrayBufferLike)
+  return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
 }
 
 export function tempDir(): string {
@@ -61,4 +62,13 @@ export function loadMatrix(path: string): Matrix {
   const a = parseNpy(readBytes(path));
   const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as Float64Array);
   return { data, rows: a.shape[0], cols: a.shape[1] };
+}
+
+/**
+ * A copy of the committed layout (or of one folder of it) with its links kept as they are:
+ * relative links into the copy's own step folders. (cpSync's default rewrites them as absolute
+ * links into the committed fixture, so a write through one would change the fixture.)
+ */
+export function copyLayout(dir: string, sub = ''): void {
+  cpSync(join(LAYOUT, sub), join(dir, sub), { recursive: true, verbatimSymlinks: true });
 }

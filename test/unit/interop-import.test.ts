@@ -1,8 +1,9 @@
 import {
   cpSync,
-  mkdirSync,
+  lstatSync,
+  readdirSync,
   readFileSync,
-  renameSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -19,10 +20,12 @@ import { importReference, sourceFromFiles } from '../../src/interop/import.ts';
 import { sourceFromDir } from '../../src/interop/node-files.ts';
 import { encodeSortedClustersNpy } from '../../src/interop/sorted-clusters.ts';
 import {
+  copyLayout,
   HAVE_NUMPY,
   LAYOUT,
   loadMatrix,
   python,
+  readBytes,
   runFixtureScript,
   tempDir,
 } from './interop-helpers.ts';
@@ -32,6 +35,8 @@ const FIXTURE = JSON.parse(readFileSync(join(LAYOUT, 'fixture.json'), 'utf8')) a
   n: number;
   d: number;
   n_clusters: number[];
+  sample_size: number[];
+  n_resampling_steps: number[];
   target: number;
 };
 
@@ -79,26 +84,27 @@ function expectBalancedAtEveryNode(h: Hierarchy, selection: ArrayLike<number>): 
 
 describe('importing a reference output directory', () => {
   it("follows the reference's links inside the folder and refuses links that leave it", async () => {
-    // The reference writes level{t}/centroids.npy and sorted_clusters.npy as links into the
-    // level's last step folder: build that layout from the fixture.
-    const dir = tempDir();
-    cpSync(LAYOUT, dir, { recursive: true });
-    for (let t = 1; t <= FIXTURE.n_clusters.length; t++) {
-      const level = join(dir, `level${t}`);
-      mkdirSync(join(level, 'step2'));
+    // The fixture is laid out as the reference leaves a run: level{t}/step0..step{n-1} for
+    // n_resampling_steps = n (the first k-means run included), and the level's own files are
+    // relative links into the last step.
+    FIXTURE.n_resampling_steps.forEach((n, t) => {
+      const level = join(LAYOUT, `level${t + 1}`);
+      const steps = readdirSync(level).filter((f) => /^step\d+$/.test(f));
+      const runs = FIXTURE.sample_size[t] > 1 ? n : 1;
+      expect(steps.sort()).toEqual(Array.from({ length: runs }, (_, s) => `step${s}`));
       for (const name of ['centroids.npy', 'sorted_clusters.npy']) {
-        renameSync(join(level, name), join(level, 'step2', name));
-        symlinkSync(join('step2', name), join(level, name));
+        expect(lstatSync(join(level, name)).isSymbolicLink()).toBe(true);
+        expect(readlinkSync(join(level, name))).toBe(join(`step${runs - 1}`, name));
       }
-    }
+    });
     const x = embeddings();
-    const linked = await importReference(await sourceFromDir(dir), { embeddings: x });
-    const plain = await importReference(await sourceFromDir(LAYOUT), { embeddings: x });
-    expect(linked.hierarchy.levels.map((l) => l.clusters)).toEqual(
-      plain.hierarchy.levels.map((l) => l.clusters),
-    );
-    expect(linked.hierarchy.levels.map((l) => Array.from(l.centroids.data))).toEqual(
-      plain.hierarchy.levels.map((l) => Array.from(l.centroids.data)),
+    const linked = await importReference(await sourceFromDir(LAYOUT), { embeddings: x });
+    expect(linked.warnings).toEqual([]);
+    const dir = tempDir();
+    copyLayout(dir);
+    const copy = await importReference(await sourceFromDir(dir), { embeddings: x });
+    expect(copy.hierarchy.levels.map((l) => l.clusters)).toEqual(
+      linked.hierarchy.levels.map((l) => l.clusters),
     );
 
     const elsewhere = tempDir();
@@ -107,6 +113,40 @@ describe('importing a reference output directory', () => {
     symlinkSync(join(elsewhere, 'c.npy'), join(dir, 'level1', 'centroids.npy'));
     await expect(sourceFromDir(dir)).rejects.toThrow(
       /level1\/centroids\.npy links outside the folder .*; refusing to follow it/,
+    );
+  });
+
+  it('reads the last step where a page cannot see the links, and refuses a level file that differs', async () => {
+    // A webkitdirectory file list: regular files only, under the picked folder's name.
+    const files: { path: string; blob: Blob }[] = [];
+    const walk = (d: string, rel: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+        else if (e.isFile()) {
+          files.push({ path: `${rel}${e.name}`, blob: new Blob([readBytes(join(d, e.name))]) });
+        }
+      }
+    };
+    walk(LAYOUT, 'run/');
+    expect(files.some((f) => f.path === 'run/level1/centroids.npy')).toBe(false);
+    const x = embeddings();
+    const fromNode = await importReference(await sourceFromDir(LAYOUT), { embeddings: x });
+    const fromPage = await importReference(sourceFromFiles(files), { embeddings: x });
+    expect(fromPage.warnings).toEqual([]);
+    expect(fromPage.hierarchy.levels.map((l) => l.clusters)).toEqual(
+      fromNode.hierarchy.levels.map((l) => l.clusters),
+    );
+    // A directory handle lists the link as a file: the same bytes as the step it links to pass;
+    // other bytes (a link leading elsewhere) are refused.
+    const same = readBytes(join(LAYOUT, 'level2', 'step2', 'centroids.npy'));
+    const shown = (bytes: Uint8Array<ArrayBuffer>) => [
+      ...files,
+      { path: 'run/level2/centroids.npy', blob: new Blob([bytes]) },
+    ];
+    await expect(importReference(sourceFromFiles(shown(same)))).resolves.toBeTruthy();
+    const other = readBytes(join(LAYOUT, 'level2', 'step0', 'centroids.npy'));
+    await expect(importReference(sourceFromFiles(shown(other)))).rejects.toThrow(
+      /level2\/centroids\.npy is not the same file as level2\/step2\/centroids\.npy, .*refusing it/,
     );
   });
 
@@ -200,14 +240,14 @@ describe('importing a reference output directory', () => {
 
   it('rejects broken layouts with messages that name the file', async () => {
     const dir = tempDir();
-    cpSync(LAYOUT, dir, { recursive: true });
+    copyLayout(dir);
     const load = async () =>
       importReference(await sourceFromDir(dir), { embeddings: embeddings() });
     rmSync(join(dir, 'level2', 'centroids.npy'));
     await expect(load()).rejects.toThrow(
       /level2\/centroids\.npy is missing \(the run has files up to level3\)/,
     );
-    cpSync(join(LAYOUT, 'level2'), join(dir, 'level2'), { recursive: true });
+    copyLayout(dir, 'level2');
     writeFileSync(
       join(dir, 'level3', 'sorted_clusters.npy'),
       encodeSortedClustersNpy([
@@ -249,7 +289,7 @@ describe('importing a reference output directory', () => {
 
   it('keeps a curated file it cannot read as a warning, not a failure', async () => {
     const dir = tempDir();
-    cpSync(LAYOUT, dir, { recursive: true });
+    copyLayout(dir);
     writeFileSync(join(dir, 'curated_datasets', 'broken.npy'), 'not a numpy file');
     const r = await importReference(await sourceFromDir(dir));
     expect(r.curated).toHaveLength(1);

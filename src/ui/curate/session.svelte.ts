@@ -10,6 +10,7 @@ import {
   type IngestReport,
   type IngestSource,
   type ProgressEvent,
+  type ReferenceImportSource,
   type RunInfo,
   type RunSettings,
   type SettingsProblem,
@@ -300,6 +301,30 @@ export class CurateSession {
     this.settings = run.settings;
     this.run = run;
     this.phase = 'done';
+  }
+
+  /** a cluster run folder being imported (its name), null otherwise */
+  importing = $state<string | null>(null);
+
+  /** Import the reference pipeline's output and show it as a finished run. */
+  async importReference(source: ReferenceImportSource, name: string): Promise<void> {
+    const ws = this.#ws;
+    if (!ws || this.importing) return;
+    this.error = null;
+    this.note = null;
+    this.importing = name;
+    try {
+      const report = await ws.importReference(source);
+      await this.refreshLists();
+      await this.openRun(report.run);
+      this.note = report.matched
+        ? `Imported the cluster run onto “${report.dataset.name}”.`
+        : `Imported the cluster run with its embeddings as the dataset “${report.dataset.name}”.`;
+    } catch (e) {
+      this.error = describeError(e, 'import that cluster run');
+    } finally {
+      this.importing = null;
+    }
   }
 
   /** A finished run got a new sample (another target or leaf strategy). */
