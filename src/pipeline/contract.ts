@@ -21,8 +21,9 @@ import type {
   StageStatus,
 } from '../store/schema';
 import type { KMeansThroughput } from '../core/kmeans-throughput';
-import type { Normalisation, RunSettings } from '../core/settings';
+import type { RunSettings } from '../core/settings';
 import type { ExportProgress } from '../export/zip';
+import type { JobBundleInfo, JobBundlePlan, ReferenceImportSource } from './interop-types';
 import type {
   ItemInfo,
   ClusterSummary,
@@ -63,6 +64,7 @@ export type {
   DuplicateGroups,
 };
 
+export type { JobBundleInfo, JobBundlePlan, ReferenceImportSource } from './interop-types';
 export type {
   BackendChoice,
   LeafStrategy,
@@ -252,50 +254,7 @@ export interface StorageInfo {
 
 export type ManifestFormat = 'csv' | 'json' | 'jsonl' | 'txt';
 
-/* ------------------------------------------------------------------------------------------ */
-/* Interop with the reference distributed pipeline                                            */
-/* ------------------------------------------------------------------------------------------ */
-
-/**
- * Which hierarchy a job bundle carries: 'settings' = the current settings as they are (fitted to
- * this device's time budget); 'cluster' = the full-size plan for a cluster (no time budget, 50
- * Lloyd rounds, no resampling at level 1), as `strata export-job` picks it.
- */
-export type JobBundlePlan = 'settings' | 'cluster';
-
-/** What a job bundle will hold, shown before it is written. */
-export interface JobBundleInfo {
-  /** the folder name inside the zip or the picked folder */
-  readonly folder: string;
-  readonly datasetName: string;
-  readonly rows: number;
-  readonly cols: number;
-  readonly k: readonly number[];
-  readonly r: readonly number[];
-  /** Strata's resampling steps m (refits after a level's first k-means) */
-  readonly resamplingSteps: number;
-  /** the reference's n_resampling_steps per level (k-means runs, the first included: m + 1) */
-  readonly referenceSteps: readonly number[];
-  readonly iterations: number;
-  readonly target: number;
-  readonly normalisation: Normalisation;
-  readonly embeddingBytes: number;
-  readonly totalBytes: number;
-  /** estimated GPU-hours on the reference pipeline (an assumed GPU rate, stated in the README) */
-  readonly gpuHours: number;
-  /** ids whose line breaks were written as spaces */
-  readonly flattenedIds: number;
-  readonly files: readonly { readonly path: string; readonly size: number }[];
-}
-
-/** A reference output folder picked in the page. */
-export type ReferenceImportSource =
-  /** an <input type=file webkitdirectory> FileList (paths from webkitRelativePath) */
-  | { readonly kind: 'fileList'; readonly files: FileList | readonly File[] }
-  | { readonly kind: 'directoryHandle'; readonly handle: FileSystemDirectoryHandle }
-  /** a zip of the folder */
-  | { readonly kind: 'zip'; readonly file: File };
-
+/** What importing a reference output gave. */
 export interface ReferenceImportReport {
   /** the stored run, finished: explore, sample again and export it */
   readonly run: RunInfo;

@@ -186,6 +186,8 @@ function settingsOf(p: ParsedReference, model: string, normalisation: Normalisat
     leafStrategy: DEFAULT_LEAF_STRATEGY,
     seed: h?.seed ?? 0,
     backend: 'auto',
+    // the cluster run clustered every row it was given: nothing was set aside here
+    dedup: null,
   };
 }
 
@@ -283,6 +285,7 @@ export async function importReferenceRun(
       levelsComputed: 0,
       stepsComputed: 0,
       clusterResumes: 0,
+      dedupComputed: 0,
     },
     selected: rows.length,
   };
