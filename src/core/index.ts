@@ -13,3 +13,5 @@ export * from './defaults.ts';
 export * from './kmeans-throughput.ts';
 export * from './plan.ts';
 export * from './npy.ts';
+export * from './dedup.ts';
+export * from './dedup-pool.ts';
