@@ -11,7 +11,7 @@
  */
 import { bitmapToInput, decodeBitmap } from '../../src/embed/decode.ts';
 import { BUNDLED_MODEL } from '../../src/embed/models.ts';
-import type { Glyph, Jitter, Recipe } from './pools.ts';
+import type { Glyph, Jitter, Recipe } from './recipe.ts';
 
 interface Job {
   readonly items: readonly Recipe[];
