@@ -8,7 +8,7 @@
  *   {case: 'run', pool, method, role, seed, target, kept, k, r, entropy, maxMinRatio, missing,
  *    conceptShare, counts, seconds, reused?, load}
  *   {case: 'summary', pool, method, role, seeds, entropy: {mean, sd}, maxMinRatio: {mean, sd},
- *    conceptShare: {mean, sd}, vsRandom, vsHierarchy}
+ *    conceptShare: {mean, sd}, vsRandom, vsHierarchy, kept, levels (last seed's k and r)}
  *   {case: 'acceptance', pool, default, vsRandom, vsHierarchy, pass}
  *   {case: 'done', seconds, load}
  * entropy = Shannon entropy of the subset's labels / ln(labels in the pool) (1 = balanced);
@@ -23,10 +23,12 @@
  *   --full           also the candidates of FULL_EXTRA (methods.ts) and 5 seeds
  *   --markdown       print the docs/quality.md table after the JSON lines
  *   --write-doc      replace the table between the markers in docs/quality.md
+ *   --table-from a.jsonl,b.jsonl
+ *                    no run: the table from saved output of earlier runs (e.g. one per pool),
+ *                    printed, or written into docs/quality.md with --write-doc
  * Seeds run interleaved (seed 0 of every method, then seed 1, ...), so machine load spreads
  * over all methods alike; quality figures do not depend on the load, only `seconds` does.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_DEDUP_THRESHOLD } from '../src/core/dedup.ts';
@@ -45,6 +47,7 @@ import {
   type PoolData,
 } from './quality/methods.ts';
 import { digitsPool, emojiPool, labelCounts, type Pool } from './quality/pools.ts';
+import { markdown, readLines, writeTable, type Line } from './quality/table.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DOC = resolve(ROOT, 'docs/quality.md');
@@ -64,8 +67,11 @@ const methods: MethodSpec[] = [
 const MIN_GAIN = 0.1;
 
 const load = (): number[] => loadavg().map((l) => Number(l.toFixed(2)));
-const emit = (o: Record<string, unknown>): void => {
-  console.log(JSON.stringify(o, (_, v: unknown) => (v === Infinity ? null : v)));
+const emitted: Line[] = [];
+const emit = (o: Line): void => {
+  const text = JSON.stringify(o, (_, v: unknown) => (v === Infinity ? null : v));
+  emitted.push(JSON.parse(text) as Line);
+  console.log(text);
 };
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 const log = (s: string): void => void process.stderr.write(`quality: ${s}\n`);
@@ -91,6 +97,15 @@ interface Summary {
   readonly vsHierarchy: number;
   readonly kept: number;
   readonly k: string;
+}
+
+// --table-from a.jsonl,b.jsonl: the table from saved runs, nothing measured.
+const tableFrom = option('--table-from');
+if (tableFrom) {
+  const table = markdown(readLines(tableFrom.split(',')));
+  if (flag('--write-doc')) writeTable(DOC, table);
+  else process.stdout.write(table);
+  process.exit(0);
 }
 
 const t0 = performance.now();
@@ -194,6 +209,8 @@ try {
         conceptShare: s.concepts,
         vsRandom: s.vsRandom,
         vsHierarchy: s.vsHierarchy,
+        kept: s.kept,
+        levels: s.k,
       });
     }
     const def = summaries.find((s) => s.pool === data.name && s.method.role === 'default')!;
@@ -212,37 +229,8 @@ try {
 }
 emit({ case: 'done', seconds: round((performance.now() - t0) / 1000, 1), load: load() });
 
-/** The docs/quality.md table: one row per method, one column group per pool. */
-function markdown(): string {
-  const names = pools.map((p) => p.data.name);
-  const head =
-    `| method | ${names.map((p) => `${p}: entropy (sd) | ${p}: max/min | ${p}: vs random`).join(' | ')} |\n` +
-    `|---|${names.map(() => '---:|---:|---:').join('|')}|\n`;
-  const rows = methods.map((m) => {
-    const cells = names.map((p) => {
-      const s = summaries.find((x) => x.pool === p && x.method.name === m.name)!;
-      const ratio = s.ratio ? s.ratio.mean.toFixed(1) : 'a label missing';
-      const sign = s.vsRandom >= 0 ? '+' : '';
-      return `${s.entropy.mean.toFixed(3)} (${s.entropy.sd.toFixed(3)}) | ${ratio} | ${sign}${s.vsRandom.toFixed(3)}`;
-    });
-    const label = m.role === 'default' ? `**${m.name}** (default)` : m.name;
-    return `| ${label} | ${cells.join(' | ')} |`;
-  });
-  return head + rows.join('\n') + '\n';
-}
-
-if (flag('--markdown') || flag('--write-doc')) {
-  const table = markdown();
-  if (flag('--markdown')) process.stdout.write('\n' + table);
-  if (flag('--write-doc')) {
-    const start = '<!-- quality-table:start -->';
-    const end = '<!-- quality-table:end -->';
-    const doc = readFileSync(DOC, 'utf8');
-    const a = doc.indexOf(start);
-    const b = doc.indexOf(end);
-    if (a < 0 || b < a) throw new Error(`docs/quality.md has no ${start} ... ${end} markers`);
-    const stamp = `Seeds 0-${seedCount - 1}; load at the end ${load().join(' / ')}.\n\n`;
-    writeFileSync(DOC, doc.slice(0, a + start.length) + '\n' + stamp + table + doc.slice(b));
-    log('wrote the table into docs/quality.md');
-  }
+if (flag('--markdown')) process.stdout.write('\n' + markdown(emitted));
+if (flag('--write-doc')) {
+  writeTable(DOC, markdown(emitted));
+  log('wrote the table into docs/quality.md');
 }
