@@ -5,6 +5,8 @@
  *
  * Prints JSON lines:
  *   {case: 'pool', pool, n, labels, concepts, counts, entropy, embedSeconds, cosineToWeb?}
+ *   {case: 'dedup', pool, threshold, seed, kept, entropy, maxMinRatio, originalsKept,
+ *    removedAcrossOriginals}   (the pool after dedup alone, seed 0)
  *   {case: 'run', pool, method, role, seed, target, kept, k, r, entropy, maxMinRatio, missing,
  *    conceptShare, counts, seconds, reused?, load}
  *   {case: 'summary', pool, method, role, seeds, entropy: {mean, sd}, maxMinRatio: {mean, sd},
@@ -17,7 +19,7 @@
  * os.loadavg() when the line was measured. Every method keeps 20% of the pool.
  *
  * Options:
- *   --seeds N        seeds 0..N-1 (default 3)
+ *   --seeds N        seeds 0..N-1 (default 3); 0: only the pool and dedup lines
  *   --pools a,b      pools to run (default emoji,digits)
  *   --baselines      the baselines and the default only, no candidates
  *   --full           also the candidates of FULL_EXTRA (methods.ts) and 5 seeds
@@ -144,6 +146,21 @@ try {
   for (const { data, n } of pools) {
     const runner = new MethodRunner(data, backend);
     const target = defaultTarget(n);
+    const thresholds = [...new Set(methods.map((m) => m.dedup))].filter((t) => t !== null);
+    for (const threshold of thresholds.sort()) {
+      const st = await runner.dedupStats(threshold, 0);
+      emit({
+        case: 'dedup',
+        pool: data.name,
+        threshold,
+        seed: 0,
+        ...st,
+        entropy: round(st.entropy),
+        maxMinRatio: round(st.maxMinRatio, 2),
+      });
+    }
+    // --seeds 0: the pools and what dedup does to them, no curation runs.
+    if (seedCount === 0) continue;
     const results = new Map<
       string,
       { e: number[]; ratio: number[]; c: number[]; kept: number; k: string }
