@@ -105,7 +105,7 @@ interface Summary {
 const tableFrom = option('--table-from');
 if (tableFrom) {
   const table = markdown(readLines(tableFrom.split(',')));
-  if (flag('--write-doc')) writeTable(DOC, table);
+  if (flag('--write-doc')) await writeTable(DOC, table);
   else process.stdout.write(table);
   process.exit(0);
 }
@@ -248,6 +248,6 @@ emit({ case: 'done', seconds: round((performance.now() - t0) / 1000, 1), load: l
 
 if (flag('--markdown')) process.stdout.write('\n' + markdown(emitted));
 if (flag('--write-doc')) {
-  writeTable(DOC, markdown(emitted));
+  await writeTable(DOC, markdown(emitted));
   log('wrote the table into docs/quality.md');
 }

@@ -165,6 +165,33 @@ export class MethodRunner {
     return p;
   }
 
+  /**
+   * What dedup alone does to the pool: rows kept, their label balance, originals still there,
+   * and rows removed as copies of a different original (a merge the labels call wrong).
+   */
+  async dedupStats(threshold: number, seed: number): Promise<Record<string, number>> {
+    const d = await this.dedup(threshold, seed);
+    const n = this.pool.raw.rows;
+    const kept = Int32Array.from({ length: n }, (_, i) => i).filter((i) => d.keep[i] === 1);
+    const m = measure(this.pool, kept);
+    let across = 0;
+    for (let i = 0; i < n; i++) {
+      if (
+        d.keep[i] === 0 &&
+        this.pool.concept[d.representative[d.group[i]]] !== this.pool.concept[i]
+      ) {
+        across++;
+      }
+    }
+    return {
+      kept: kept.length,
+      entropy: m.entropy,
+      maxMinRatio: m.maxMinRatio,
+      originalsKept: new Set(Array.from(kept, (i) => this.pool.concept[i])).size,
+      removedAcrossOriginals: across,
+    };
+  }
+
   async run(m: MethodSpec, seed: number): Promise<RunResult> {
     const t0 = performance.now();
     const n = this.pool.raw.rows;

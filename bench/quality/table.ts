@@ -4,6 +4,7 @@
  * methods first appear. Also replaces the table between its markers in the doc.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 
 export type Line = Record<string, unknown> & { case: string };
 
@@ -65,23 +66,46 @@ export function markdown(lines: readonly Line[]): string {
     const label = role === 'default' ? `**${m}** (default)` : m;
     return `| ${label} | ${cells.join(' | ')} |`;
   });
+  const dedups = lines.filter((l) => l.case === 'dedup');
+  const dedupTable =
+    dedups.length === 0
+      ? ''
+      : '\nThe pool after dedup alone (seed 0): rows kept, their label balance, originals left, ' +
+        'and rows removed as a copy of a different original.\n\n' +
+        '| pool | threshold | kept | entropy | max/min | originals kept | removed across originals |\n' +
+        '|---|---:|---:|---:|---:|---:|---:|\n' +
+        dedups
+          .map(
+            (l) =>
+              `| ${String(l.pool)} | ${String(l.threshold)} | ${String(l.kept)} | ` +
+              `${Number(l.entropy).toFixed(3)} | ${Number(l.maxMinRatio).toFixed(1)} | ` +
+              `${String(l.originalsKept)} | ${String(l.removedAcrossOriginals)} |`,
+          )
+          .join('\n') +
+        '\n';
   return (
     `Means over ${seeds} seeds (seeds 0 upwards); load average at the end of each run: ` +
     `${loads.join('; ')}.\n\n` +
     head +
     rows.join('\n') +
-    '\n'
+    '\n' +
+    dedupTable
   );
 }
 
 export const TABLE_START = '<!-- quality-table:start -->';
 export const TABLE_END = '<!-- quality-table:end -->';
 
-/** Replaces the text between the table markers of `doc` (a path) with `table`. */
-export function writeTable(doc: string, table: string): void {
+/**
+ * Replaces the text between the table markers of `doc` (a path) with `table`, formatted as the
+ * project's prettier formats the file (so `npm run lint` stays clean after a regeneration).
+ */
+export async function writeTable(doc: string, table: string): Promise<void> {
   const text = readFileSync(doc, 'utf8');
   const a = text.indexOf(TABLE_START);
   const b = text.indexOf(TABLE_END);
   if (a < 0 || b < a) throw new Error(`${doc} has no ${TABLE_START} ... ${TABLE_END} markers`);
-  writeFileSync(doc, text.slice(0, a + TABLE_START.length) + '\n' + table + text.slice(b));
+  const next = text.slice(0, a + TABLE_START.length) + '\n' + table + text.slice(b);
+  const options = (await resolveConfig(doc)) ?? {};
+  writeFileSync(doc, await format(next, { ...options, filepath: doc }));
 }
