@@ -7,8 +7,16 @@ import type { ModelSpec, ResizeRule } from '../core/settings';
 
 export type { ModelSpec, ResizeRule } from '../core/settings';
 
-/** Changes whenever decoding/resizing changes the pixels fed to a model (cache invalidation). */
-const PREPROCESS_VERSION = 1;
+/**
+ * Changes whenever decoding/resizing changes the pixels fed to a model (cache invalidation), per
+ * resize rule: squashing models went to 2 when their images began to be decoded straight at the
+ * input size (decode.ts) instead of scaled on a canvas.
+ */
+const PREPROCESS_VERSION: Record<ResizeRule, number> = {
+  squash: 2,
+  'center-crop': 1,
+  'shorter-side-then-center-crop': 1,
+};
 
 /**
  * Google's MobileNetV2-1.4 feature extractor, converted at build time from the TF.js copy that
@@ -215,7 +223,7 @@ export function customModelSpec(partial: CustomModelInput): ModelSpec {
 export function preprocessingId(spec: ModelSpec): string {
   const f = (v: readonly number[]): string => v.map((x) => +x.toFixed(6)).join(',');
   return (
-    `v${PREPROCESS_VERSION}:${spec.resize}:${spec.inputSize}:${spec.layout}` +
+    `v${PREPROCESS_VERSION[spec.resize]}:${spec.resize}:${spec.inputSize}:${spec.layout}` +
     `:m${f(spec.mean)}:s${f(spec.std)}:${spec.pooling ?? 'cls'}`
   );
 }
