@@ -23,6 +23,7 @@
  * Compare lines from one run, not across runs.
  * --quick: 8 images, 1 pass: checks that the built workers run at all.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -32,13 +33,15 @@ import { build, preview } from 'vite';
 import { buildModelDef } from '../scripts/convert-model/convert.ts';
 import { encodeModel } from '../scripts/convert-model/onnx.ts';
 import { loadNsfwjsGraph } from '../scripts/convert-model/tfjs-graph.ts';
-import { committedRanges, foldConstants, quantiseQdq } from '../scripts/convert-model/variants.ts';
 import {
-  BUNDLED_MODEL,
-  BUNDLED_MODEL_INT8,
-  DEFAULT_MODEL,
-  type ModelSpec,
-} from '../src/embed/models.ts';
+  committedRanges,
+  foldConstants,
+  quantiseQdq,
+  variantDef,
+} from '../scripts/convert-model/variants.ts';
+import { BUNDLED_MODEL, DEFAULT_MODEL, type ModelSpec } from '../src/embed/models.ts';
+import { parseNpy, writeNpy } from '../src/core/npy.ts';
+import { resolvePlan } from '../src/core/plan.ts';
 import { estimateEmbedSeconds } from '../src/ui/curate/estimate.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium.ts';
 
@@ -54,13 +57,13 @@ const reps = option('--reps', quick ? 1 : 3);
 /** Features of the first KEEP photos are compared; native runs on exactly these tensors. */
 const KEEP = 8;
 
-/** Model files the bench compares: the two the app ships and the candidates it writes itself. */
+/** Model files the bench compares: the one the app ships and the candidates it writes itself. */
 type ModelKey = 'float' | 'int8' | 'float32-plain' | 'int8-per-channel';
 
 /** Where each model file is served from (relative to the app root) and read from here. */
 const MODEL_URL: Record<ModelKey, string> = {
   float: BUNDLED_MODEL.url!,
-  int8: BUNDLED_MODEL_INT8.url!,
+  int8: 'models/bench/model-int8.onnx',
   'float32-plain': 'models/bench/model-float32.onnx',
   'int8-per-channel': 'models/bench/model-int8-per-channel.onnx',
 };
@@ -133,21 +136,32 @@ try {
   await variants(page, cores, isolated);
   await run({ kind: 'cache' });
   // The pre-run estimate against a real embedding stage: the demo data and a 1,000-image folder.
-  for (const source of ['demo', quick ? 16 : option('--folder', 1000)]) {
+  const demoRows = new Map<string, Float32Array>();
+  const folder = quick ? 16 : option('--folder', 1000);
+  for (const source of folder > 0 ? ['demo', folder] : ['demo']) {
     const line = (await page.evaluate(`strataBenchEstimate(${JSON.stringify(source)})`)) as {
       computed: number;
       actualSeconds: number;
+      rows?: string;
     };
-    const estimate = estimateEmbedSeconds(line.computed, cores, DEFAULT_MODEL.id);
+    const { rows, ...rest } = line;
+    if (rows) demoRows.set(DEFAULT_MODEL.id, fromBase64(rows));
+    const estimate = estimateEmbedSeconds(line.computed, cores);
     console.log(
       JSON.stringify({
-        ...line,
+        ...rest,
         estimateSeconds: Number(estimate.toFixed(1)),
         ratio: Number((line.actualSeconds / estimate).toFixed(2)),
         load: load(),
       }),
     );
   }
+  const int8 = specOf({ model: 'int8', size: 224 });
+  const other = (await page.evaluate(`strataBenchEstimate('demo', ${JSON.stringify(int8)})`)) as {
+    rows: string;
+  };
+  demoRows.set(int8.id, fromBase64(other.rows));
+  demoCuration(demoRows, DEFAULT_MODEL.id);
 } finally {
   await browser.close();
   await new Promise<void>((ok) => server.httpServer.close(() => ok()));
@@ -162,6 +176,89 @@ interface Variant {
   batch: number;
   spinning?: boolean;
   fullDecode?: boolean;
+}
+
+function fromBase64(b64: string): Float32Array {
+  const buf = Buffer.from(b64, 'base64');
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+}
+
+/**
+ * The demo's curation with each bundled model: `strata curate` (the app's planner and core, with
+ * the app's centring and L2 normalisation) over seeds 0-2, and the Shannon entropy (natural log)
+ * of the folder labels of each selection, and each model's mean against the `reference` one's
+ * (a variant is acceptable within 0.02).
+ */
+function demoCuration(rows: Map<string, Float32Array>, reference: string): void {
+  const manifest = JSON.parse(readFileSync(resolve(ROOT, 'public/demo/manifest.json'), 'utf8')) as {
+    files: { label: string }[];
+  };
+  const labels = manifest.files.map((f) => f.label);
+  const dir = resolve(ROOT, '.cache/bench-embed-curation');
+  const mean: Record<string, number> = {};
+  for (const [model, data] of rows) {
+    const npy = resolve(dir, `${model}.npy`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(npy, writeNpy(data, [labels.length, data.length / labels.length]));
+    const target = resolvePlan({ n: labels.length, d: data.length / labels.length }).target;
+    const entropies: number[] = [];
+    for (const seed of [0, 1, 2]) {
+      const out = resolve(dir, `${model}-seed${seed}`);
+      const cli = spawnSync(
+        process.execPath,
+        [
+          resolve(ROOT, 'bin/strata.mjs'),
+          'curate',
+          '--embeddings',
+          npy,
+          '--target',
+          String(target),
+          '--center',
+          '--normalize',
+          '--seed',
+          String(seed),
+          '--out',
+          out,
+          '--force',
+        ],
+        { encoding: 'utf8' },
+      );
+      if (cli.status !== 0) throw new Error(`strata curate failed: ${cli.stderr}`);
+      const picked = parseNpy(new Uint8Array(readFileSync(resolve(out, 'selection.npy'))));
+      const counts = new Map<string, number>();
+      for (const i of picked.data as BigInt64Array) {
+        const l = labels[Number(i)];
+        counts.set(l, (counts.get(l) ?? 0) + 1);
+      }
+      const total = [...counts.values()].reduce((a, b) => a + b, 0);
+      entropies.push(
+        -[...counts.values()].reduce((h, c) => h + (c / total) * Math.log(c / total), 0),
+      );
+    }
+    mean[model] = entropies.reduce((a, b) => a + b, 0) / entropies.length;
+    console.log(
+      JSON.stringify({
+        case: 'curation',
+        data: 'demo',
+        model,
+        target,
+        labelEntropy: entropies.map((e) => Number(e.toFixed(4))),
+        mean: Number(mean[model].toFixed(4)),
+      }),
+    );
+  }
+  for (const model of rows.keys()) {
+    if (model === reference) continue;
+    const diff = Math.abs(mean[model] - mean[reference]);
+    console.log(
+      JSON.stringify({
+        case: 'curation',
+        model,
+        reference,
+        entropyDifference: Number(diff.toFixed(4)),
+      }),
+    );
+  }
 }
 
 function load(): number[] {
@@ -199,13 +296,15 @@ interface Page {
 }
 
 /**
- * Candidates made by the converter for the bench only (not shipped): the float graph with its
- * weights dequantised at build time, and int8 with per-channel re-quantised weights.
+ * Candidates made by the converter for the bench only (not shipped): the 8-bit QDQ variant
+ * (scripts/convert-model/variants.ts), the same with per-channel re-quantised int8 weights, and
+ * the float graph with its weights dequantised at build time.
  */
 function writeCandidates(): void {
   const base = buildModelDef(loadNsfwjsGraph());
   const folded = foldConstants(base);
   mkdirSync(resolve(OUT, 'models/bench'), { recursive: true });
+  writeFileSync(resolve(OUT, MODEL_URL.int8), encodeModel(variantDef('int8', base)));
   writeFileSync(resolve(OUT, MODEL_URL['float32-plain']), encodeModel(folded));
   writeFileSync(
     resolve(OUT, MODEL_URL['int8-per-channel']),
@@ -213,12 +312,11 @@ function writeCandidates(): void {
   );
 }
 
-function specOf(v: Variant): ModelSpec {
-  const shipped = v.model === 'int8' ? BUNDLED_MODEL_INT8 : BUNDLED_MODEL;
-  const own = v.model === 'float' || v.model === 'int8';
+function specOf(v: { model: ModelKey; size: number }): ModelSpec {
+  const own = v.model === 'float';
   return {
-    ...shipped,
-    id: `${own ? shipped.id : `bench-${v.model}`}@${v.size}`,
+    ...BUNDLED_MODEL,
+    id: `${own ? BUNDLED_MODEL.id : `bench-${v.model}`}@${v.size}`,
     url: MODEL_URL[v.model],
     // Candidates are not pinned: the service hashes their bytes for the cache key.
     ...(!own && { sha256: undefined, bytes: undefined }),
@@ -233,56 +331,41 @@ async function variants(page: Page, cores: number, isolated: boolean): Promise<v
   };
   const d = opened.defaultLayout;
   const lanes = { workers: cores, threads: 1 };
+  const at224 = { size: 224, batch: 8 };
   const list: Variant[] = [
-    // Today's configuration before this work: float model, one session, full-size decode.
-    {
-      id: 'baseline',
-      model: 'float',
-      size: 224,
-      workers: 1,
-      threads: 1,
-      batch: 8,
-      fullDecode: true,
-    },
-    { id: 'default', model: 'int8', size: 224, ...d, batch: 8 },
-    { id: 'float-1x1', model: 'float', size: 224, workers: 1, threads: 1, batch: 8 },
-    { id: 'int8-1x1', model: 'int8', size: 224, workers: 1, threads: 1, batch: 8 },
+    // The configuration before lanes: float model, one session, full-size decode.
+    { id: 'baseline', model: 'float', ...at224, workers: 1, threads: 1, fullDecode: true },
+    // What the app runs now (DEFAULT_MODEL is the float model: see variants.ts for why).
+    { id: 'default', model: 'float', ...at224, ...d },
+    { id: 'float-1x1', model: 'float', ...at224, workers: 1, threads: 1 },
+    { id: 'int8-1x1', model: 'int8', ...at224, workers: 1, threads: 1 },
   ];
   if (cores > 1) {
+    const l = `lanes-${cores}`;
     list.push(
-      {
-        id: `float-lanes-${cores}-full-decode`,
-        model: 'float',
-        size: 224,
-        ...lanes,
-        batch: 8,
-        fullDecode: true,
-      },
-      { id: `float-lanes-${cores}`, model: 'float', size: 224, ...lanes, batch: 8 },
-      { id: `float32-plain-lanes-${cores}`, model: 'float32-plain', size: 224, ...lanes, batch: 8 },
-      {
-        id: `int8-per-channel-lanes-${cores}`,
-        model: 'int8-per-channel',
-        size: 224,
-        ...lanes,
-        batch: 8,
-      },
-      { id: `int8-lanes-${cores}-batch-4`, model: 'int8', size: 224, ...lanes, batch: 4 },
-      { id: `int8-lanes-${cores}-batch-16`, model: 'int8', size: 224, ...lanes, batch: 16 },
-      { id: `int8-192px-lanes-${cores}`, model: 'int8', size: 192, ...lanes, batch: 8 },
-      { id: `int8-160px-lanes-${cores}`, model: 'int8', size: 160, ...lanes, batch: 8 },
+      { id: `float-${l}-full-decode`, model: 'float', ...at224, ...lanes, fullDecode: true },
+      { id: `float-${l}-batch-4`, model: 'float', ...at224, ...lanes, batch: 4 },
+      { id: `float-${l}-batch-16`, model: 'float', ...at224, ...lanes, batch: 16 },
+      { id: `float32-plain-${l}`, model: 'float32-plain', ...at224, ...lanes },
+      { id: `int8-${l}`, model: 'int8', ...at224, ...lanes },
+      { id: `int8-per-channel-${l}`, model: 'int8-per-channel', ...at224, ...lanes },
+      { id: `float-192px-${l}`, model: 'float', ...at224, size: 192, ...lanes },
+      { id: `float-160px-${l}`, model: 'float', ...at224, size: 160, ...lanes },
     );
     if (isolated) {
       list.push({
-        id: `int8-threads-${cores}`,
-        model: 'int8',
-        size: 224,
+        id: `float-threads-${cores}`,
+        model: 'float',
+        ...at224,
         workers: 1,
         threads: cores,
-        batch: 8,
       });
     }
   }
+  // --only a,b: just these lines (the baseline always), for a shorter run on a busy machine.
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
+  if (only)
+    list.splice(0, list.length, ...list.filter((v) => v.id === 'baseline' || only.includes(v.id)));
   const withSpecs = list.map((v) => ({ ...v, spec: specOf(v) }));
   await page.evaluate(`strataBenchOpen(${JSON.stringify(withSpecs)}, ${images})`);
   const keep = Math.min(KEEP, images);

@@ -11,6 +11,15 @@
  *   DequantizeLinear and QuantizeLinear nodes, which onnxruntime's graph optimiser fuses into
  *   QLinearConv (and Add into QLinearAdd) at load. ReLU6 is dropped: a uint8 tensor with zero
  *   point 0 and range [0, <= 6] saturates exactly where Clip(0, 6) would.
+ *
+ * Neither is what the app ships. bench:embed (Chromium, onnxruntime-web 1.30 wasm, 2-core machine
+ * at load 15-20, three interleaved passes) ran int8 at 0.69, 0.72 and 0.85x the float model on one
+ * thread, 0.44-0.90x on two lanes, with onnxruntime-node no faster either (10.6 against 10.2
+ * images/s on one thread): onnxruntime's profile in Node put 48% of the int8 run in the depthwise
+ * QLinearConv, which is slower than the float depthwise Conv there, eating the pointwise gain.
+ * float32 was no faster than the in-graph dequantisation (0.98 against 1.05 images/s on two
+ * lanes, one pass at load 22; 8.9 against 8.1 images per CPU-second in Node): onnxruntime folds
+ * the Cast/Mul/Add at load, so the 4x larger file buys nothing.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

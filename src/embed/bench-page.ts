@@ -181,16 +181,19 @@ async function strataBenchPass(
   return { ...r, rows: Array.from(r.rows) };
 }
 
-/** The packed input tensors of the first `keep` photos at `size` px, base64 (onnxruntime-node). */
-async function strataBenchTensors(keep: number, size: number): Promise<string> {
-  const api = variants.values().next().value!;
-  const t = await api.tensors(photos!.slice(0, keep), { ...BUNDLED_MODEL, inputSize: size });
-  const bytes = new Uint8Array(t.buffer);
+function base64(v: Float32Array): string {
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) {
     bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(bin);
+}
+
+/** The packed input tensors of the first `keep` photos at `size` px, base64 (onnxruntime-node). */
+async function strataBenchTensors(keep: number, size: number): Promise<string> {
+  const api = variants.values().next().value!;
+  return base64(await api.tensors(photos!.slice(0, keep), { ...BUNDLED_MODEL, inputSize: size }));
 }
 
 /**
@@ -199,7 +202,10 @@ async function strataBenchTensors(keep: number, size: number): Promise<string> {
  * model and layout, cache off. `source`: 'demo' (the bundled demo images) or a number of
  * generated photos.
  */
-async function strataBenchEstimate(source: 'demo' | number): Promise<Record<string, unknown>> {
+async function strataBenchEstimate(
+  source: 'demo' | number,
+  model: ModelSpec = DEFAULT_MODEL,
+): Promise<Record<string, unknown>> {
   let files: Blob[];
   let what: string;
   if (source === 'demo') {
@@ -224,12 +230,17 @@ async function strataBenchEstimate(source: 'demo' | number): Promise<Record<stri
     const items = files.map((file, i) => ({ key: String(i), file }));
     const none = Comlink.proxy(() => undefined);
     let firstRows = 0;
-    const rows = Comlink.proxy(() => {
+    // The demo's rows go back (item order, base64 float32) for the curation check.
+    const kept = source === 'demo' ? new Float32Array(files.length * model.dim) : undefined;
+    const rows = Comlink.proxy((r: { keys: string[]; data: Float32Array; dim: number }) => {
       firstRows ||= performance.now() - t;
+      r.keys.forEach((k, i) =>
+        kept?.set(r.data.subarray(i * r.dim, (i + 1) * r.dim), Number(k) * r.dim),
+      );
     });
     const summary = await api.embedFiles(
       items,
-      { model: DEFAULT_MODEL, provider: 'auto', useCache: false },
+      { model, provider: 'auto', useCache: false },
       rows,
       none,
       none,
@@ -238,11 +249,12 @@ async function strataBenchEstimate(source: 'demo' | number): Promise<Record<stri
     return {
       case: 'estimate',
       source: what,
-      model: DEFAULT_MODEL.id,
+      model: model.id,
       device: summary.device,
       computed: summary.computed,
       actualSeconds: Number(actual.toFixed(1)),
       firstRowsSeconds: Number((firstRows / 1000).toFixed(1)),
+      ...(kept && { rows: base64(kept) }),
     };
   } finally {
     worker.terminate();

@@ -24,10 +24,9 @@ const PREPROCESS_VERSION: Record<ResizeRule, number> = {
  */
 export const BUNDLED_MODEL: ModelSpec = {
   id: 'mobilenet-v2-1.4',
-  name: 'MobileNetV2 1.4 (bundled, full precision)',
+  name: 'MobileNetV2 1.4 (bundled)',
   description:
-    'Small convolutional network that works offline, computed in 32-bit floating point ' +
-    '(4.4 MB, 1792-d). Trained to classify ' +
+    'Small, fast convolutional network that works offline (4.4 MB, 1792-d). Trained to classify ' +
     'ImageNet photos, so it groups images by the objects it knows; a self-supervised model ' +
     '(DINOv2) separates unfamiliar content better.',
   url: 'models/mobilenet-v2-1.4/model.onnx',
@@ -48,30 +47,8 @@ export const BUNDLED_MODEL: ModelSpec = {
   supervised: 'ImageNet-supervised CNN (not self-supervised)',
 };
 
-/**
- * The same network with 8-bit arithmetic, made by the converter at build time
- * (scripts/convert-model/variants.ts): the weights exactly as nsfwjs ships them (uint8 codes),
- * activations rounded to 8 bits with ranges calibrated on fixed images, so onnxruntime runs
- * every convolution as QLinearConv. Its embeddings differ from the float model's (cached apart
- * under their own id); see bench:embed for its speed and its agreement with the float features.
- */
-export const BUNDLED_MODEL_INT8: ModelSpec = {
-  ...BUNDLED_MODEL,
-  id: 'mobilenet-v2-1.4-int8',
-  name: 'MobileNetV2 1.4 (bundled, 8-bit)',
-  description:
-    'The bundled network computed with 8-bit integers: about twice as fast on a processor, ' +
-    'with embeddings that agree with the full-precision ones to a cosine of 0.99 (4.8 MB, ' +
-    '1792-d). Trained to classify ImageNet photos; a self-supervised model (DINOv2) separates ' +
-    'unfamiliar content better.',
-  url: 'models/mobilenet-v2-1.4/model-int8.onnx',
-  // Pinned output of scripts/assets/20-model.ts.
-  sha256: '7bed1abcb13fafbfaf249b06c1323af6278f0a2dff4bf8bba937f0c771541fbd',
-  bytes: 4_490_276,
-};
-
 /** The model a new run uses unless the person picks another. */
-export const DEFAULT_MODEL = BUNDLED_MODEL_INT8;
+export const DEFAULT_MODEL = BUNDLED_MODEL;
 
 const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -116,12 +93,7 @@ export const CLIP_VIT_B32: ModelSpec = {
   supervised: 'Contrastive image-text (weakly supervised by captions)',
 };
 
-export const MODEL_CATALOGUE: ModelSpec[] = [
-  BUNDLED_MODEL_INT8,
-  BUNDLED_MODEL,
-  DINOV2_SMALL,
-  CLIP_VIT_B32,
-];
+export const MODEL_CATALOGUE: ModelSpec[] = [BUNDLED_MODEL, DINOV2_SMALL, CLIP_VIT_B32];
 
 export function findModel(id: string): ModelSpec | undefined {
   return MODEL_CATALOGUE.find((m) => m.id === id);

@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   ATTRIBUTIONS,
   BUNDLED_MODEL,
-  BUNDLED_MODEL_INT8,
-  DEFAULT_MODEL,
   MODEL_CATALOGUE,
   customModelSpec,
   preprocessingId,
@@ -12,13 +10,10 @@ import {
 import { sha256Js } from '../../src/embed/sha256.ts';
 
 describe('model catalogue', () => {
-  it('offers the bundled model first (8-bit, the default, then full precision), then DINOv2-small and CLIP ViT-B/32 from the hub', () => {
-    expect(MODEL_CATALOGUE[0]).toBe(DEFAULT_MODEL);
-    expect(MODEL_CATALOGUE.slice(0, 2)).toEqual([BUNDLED_MODEL_INT8, BUNDLED_MODEL]);
-    expect(MODEL_CATALOGUE.map((m) => m.dim)).toEqual([1792, 1792, 384, 512]);
-    // The full-precision model keeps the id its cached embeddings were stored under.
-    expect(BUNDLED_MODEL.id).toBe('mobilenet-v2-1.4');
-    for (const m of MODEL_CATALOGUE.slice(2)) {
+  it('offers the bundled model first, then DINOv2-small and CLIP ViT-B/32 from the hub', () => {
+    expect(MODEL_CATALOGUE[0]).toBe(BUNDLED_MODEL);
+    expect(MODEL_CATALOGUE.map((m) => m.dim)).toEqual([1792, 384, 512]);
+    for (const m of MODEL_CATALOGUE.slice(1)) {
       expect(m.url).toMatch(
         /^https:\/\/huggingface\.co\/.+\/resolve\/[0-9a-f]{40}\/onnx\/.+\.onnx$/,
       );
