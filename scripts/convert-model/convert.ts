@@ -136,7 +136,15 @@ export interface ConvertedModel {
   opCounts: Record<string, number>;
 }
 
-export function convertGraph(graph: LoadedGraph): ConvertedModel {
+/** Nodes per op type, for reports and tests. */
+export function countOps(def: ModelDef): Record<string, number> {
+  const opCounts: Record<string, number> = {};
+  for (const node of def.nodes) opCounts[node.opType] = (opCounts[node.opType] ?? 0) + 1;
+  return opCounts;
+}
+
+/** The graph before encoding, so variants (variants.ts) can be derived from it. */
+export function buildModelDef(graph: LoadedGraph): ModelDef {
   const byName = new Map(graph.json.modelTopology.node.map((n) => [n.name, n]));
   const b = new GraphBuilder();
   const tensorOf = new Map<string, string>();
@@ -231,10 +239,7 @@ export function convertGraph(graph: LoadedGraph): ConvertedModel {
     }
   }
 
-  const opCounts: Record<string, number> = {};
-  for (const node of b.nodes) opCounts[node.opType] = (opCounts[node.opType] ?? 0) + 1;
-
-  const model: ModelDef = {
+  return {
     producerName: 'strata-convert-model',
     producerVersion: '1',
     docString:
@@ -254,7 +259,11 @@ export function convertGraph(graph: LoadedGraph): ConvertedModel {
       license: 'Apache-2.0 (model weights, Google TF-Hub); MIT (nsfwjs packaging)',
     },
   };
-  return { onnx: encodeModel(model), packageVersion: graph.packageVersion, opCounts };
+}
+
+export function convertGraph(graph: LoadedGraph): ConvertedModel {
+  const def = buildModelDef(graph);
+  return { onnx: encodeModel(def), packageVersion: graph.packageVersion, opCounts: countOps(def) };
 }
 
 export function convertNsfwjsMobileNet(): ConvertedModel {

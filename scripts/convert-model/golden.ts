@@ -8,15 +8,14 @@
  *
  *   npx tsx scripts/convert-model/golden.ts
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { format, resolveConfig } from 'prettier';
-import { decodePng, encodePngRgb } from './png.ts';
+import { mosaic } from './images.ts';
+import { encodePngRgb } from './png.ts';
 import { loadNsfwjsGraph } from './tfjs-graph.ts';
 
-const require = createRequire(import.meta.url);
 const OUT = join(import.meta.dirname, '../../test/fixtures/golden');
 /** dog, apple, car, house: four unrelated concepts so the feature is not degenerate */
 const EMOJI = ['1f436', '1f34e', '1f697', '1f3e0'];
@@ -24,60 +23,6 @@ const EMOJI = ['1f436', '1f34e', '1f697', '1f3e0'];
 const SIZES = [224, 96];
 const SCOPE =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
-
-function emojiPath(code: string): string {
-  const pkgMain = require.resolve('emoji-datasource-google/emoji.json');
-  return join(dirname(pkgMain), 'img/google/64', `${code}.png`);
-}
-
-/** Bilinear (half-pixel centres, edge clamp) resize of RGBA composited over white -> RGB. */
-function tile(code: string, size: number): Float64Array {
-  const img = decodePng(new Uint8Array(readFileSync(emojiPath(code))));
-  const out = new Float64Array(size * size * 3);
-  const sx = img.width / size;
-  const sy = img.height / size;
-  const px = (x: number, y: number, c: number): number => {
-    const xi = Math.min(img.width - 1, Math.max(0, x));
-    const yi = Math.min(img.height - 1, Math.max(0, y));
-    const i = (yi * img.width + xi) * 4;
-    const a = img.rgba[i + 3] / 255;
-    return img.rgba[i + c] * a + 255 * (1 - a);
-  };
-  for (let y = 0; y < size; y++) {
-    const fy = (y + 0.5) * sy - 0.5;
-    const y0 = Math.floor(fy);
-    const wy = fy - y0;
-    for (let x = 0; x < size; x++) {
-      const fx = (x + 0.5) * sx - 0.5;
-      const x0 = Math.floor(fx);
-      const wx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const top = px(x0, y0, c) * (1 - wx) + px(x0 + 1, y0, c) * wx;
-        const bottom = px(x0, y0 + 1, c) * (1 - wx) + px(x0 + 1, y0 + 1, c) * wx;
-        out[(y * size + x) * 3 + c] = top * (1 - wy) + bottom * wy;
-      }
-    }
-  }
-  return out;
-}
-
-function mosaic(size: number): Uint8Array {
-  const half = size / 2;
-  const rgb = new Uint8Array(size * size * 3);
-  EMOJI.forEach((code, k) => {
-    const t = tile(code, half);
-    const ox = (k % 2) * half;
-    const oy = Math.floor(k / 2) * half;
-    for (let y = 0; y < half; y++) {
-      for (let x = 0; x < half; x++) {
-        for (let c = 0; c < 3; c++) {
-          rgb[((oy + y) * size + ox + x) * 3 + c] = Math.round(t[(y * half + x) * 3 + c]);
-        }
-      }
-    }
-  });
-  return rgb;
-}
 
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
@@ -102,7 +47,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const entries = [];
   for (const size of SIZES) {
-    const rgb = mosaic(size);
+    const rgb = mosaic(EMOJI, size);
     const file = `input-${size}.png`;
     writeFileSync(join(OUT, file), encodePngRgb(size, size, rgb));
     // Exactly what the ONNX model is fed: RGB / 255 (the graph does x*2-1 itself).

@@ -67,7 +67,7 @@ message OperatorSetIdProto { optional string domain = 1; optional int64 version 
 `;
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 

@@ -7,7 +7,8 @@
  */
 import * as Comlink from 'comlink';
 import type { BenchLayout, EmbedBench, Timing } from './bench';
-import { BUNDLED_MODEL } from './models';
+import { BUNDLED_MODEL, DEFAULT_MODEL, type ModelSpec } from './models';
+import type { EmbedService } from './service';
 import { defaultLayout } from './provider';
 import type { Provider } from './session';
 
@@ -81,11 +82,32 @@ async function strataEmbedBench(suite: BenchSuite): Promise<Record<string, unkno
     const threads = await api.configure(suite.threads ?? 1);
     const base = { isolated: crossOriginIsolated, size: spec.inputSize, images, reps };
     if (suite.kind === 'decode') {
-      const runs: Timing[] = [];
-      for (let r = 0; r < reps; r++) runs.push(await api.decodeOnly(files, spec, 8));
+      // Interleaved: the canvas-scaled full decode (the old path) and the reduced decode.
+      const full: Timing[] = [];
+      const reduced: Timing[] = [];
+      for (let r = 0; r < reps; r++) {
+        full.push(await api.decodeOnly(files, spec, 8, true));
+        reduced.push(await api.decodeOnly(files, spec, 8, false));
+      }
       const kb = Math.round(files.reduce((s, f) => s + f.size, 0) / files.length / 1024);
+      const source = `800x600 JPEG, ${kb} KB`;
       return [
-        { case: 'decode', ...base, batch: 8, source: `800x600 JPEG, ${kb} KB`, ...rate(runs) },
+        {
+          case: 'decode',
+          path: 'full size, canvas scaling',
+          ...base,
+          batch: 8,
+          source,
+          ...rate(full),
+        },
+        {
+          case: 'decode',
+          path: 'decoded at input size',
+          ...base,
+          batch: 8,
+          source,
+          ...rate(reduced),
+        },
       ];
     }
     if (suite.kind === 'cache') return [{ case: 'cache', ...(await api.cache(1024, spec.dim)) }];
@@ -117,8 +139,11 @@ async function strataEmbedBench(suite: BenchSuite): Promise<Record<string, unkno
 /** One worker per web configuration, alive for the whole run so passes can interleave. */
 const variants = new Map<string, Comlink.Remote<EmbedBench>>();
 
+/** The model each variant runs. */
+const variantSpecs = new Map<string, ModelSpec>();
+
 async function strataBenchOpen(
-  list: (BenchLayout & { id: string })[],
+  list: (BenchLayout & { id: string; spec: ModelSpec })[],
   images: number,
 ): Promise<{ cores: number; isolated: boolean; defaultLayout: BenchLayout }> {
   photos ??= await makePhotos(images, 800, 600);
@@ -127,8 +152,14 @@ async function strataBenchOpen(
       type: 'module',
     });
     const api = Comlink.wrap<EmbedBench>(worker);
-    await api.setup({ workers: v.workers, threads: v.threads, spinning: v.spinning });
+    await api.setup({
+      workers: v.workers,
+      threads: v.threads,
+      spinning: v.spinning,
+      fullDecode: v.fullDecode,
+    });
     variants.set(v.id, api);
+    variantSpecs.set(v.id, v.spec);
   }
   return {
     cores: navigator.hardwareConcurrency,
@@ -146,20 +177,88 @@ async function strataBenchPass(
 ): Promise<Record<string, unknown>> {
   const api = variants.get(id)!;
   const files = warm ? photos!.slice(0, Math.max(batch, keep)) : photos!;
-  const r = await api.pass(files, BUNDLED_MODEL, batch, 'wasm', keep);
+  const r = await api.pass(files, variantSpecs.get(id)!, batch, 'wasm', keep);
   return { ...r, rows: Array.from(r.rows) };
 }
 
-/** The packed input tensors of the first `keep` photos, base64 (for onnxruntime-node). */
-async function strataBenchTensors(keep: number): Promise<string> {
-  const api = variants.values().next().value!;
-  const t = await api.tensors(photos!.slice(0, keep), BUNDLED_MODEL);
-  const bytes = new Uint8Array(t.buffer);
+function base64(v: Float32Array): string {
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) {
     bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(bin);
+}
+
+/** The packed input tensors of the first `keep` photos at `size` px, base64 (onnxruntime-node). */
+async function strataBenchTensors(keep: number, size: number): Promise<string> {
+  const api = variants.values().next().value!;
+  return base64(await api.tensors(photos!.slice(0, keep), { ...BUNDLED_MODEL, inputSize: size }));
+}
+
+/**
+ * The embedding stage as a run pays it (the driver sets it against the estimate shown before a
+ * run): a fresh embed worker (so worker start, wasm compile and model load count), the default
+ * model and layout, cache off. `source`: 'demo' (the bundled demo images) or a number of
+ * generated photos.
+ */
+async function strataBenchEstimate(
+  source: 'demo' | number,
+  model: ModelSpec = DEFAULT_MODEL,
+): Promise<Record<string, unknown>> {
+  let files: Blob[];
+  let what: string;
+  if (source === 'demo') {
+    const manifest = (await (await fetch('../demo/manifest.json')).json()) as {
+      files: { path: string }[];
+    };
+    files = await Promise.all(
+      manifest.files.map(async (f) => (await fetch(`../demo/${f.path}`)).blob()),
+    );
+    what = `demo (${files.length} emoji PNGs)`;
+  } else {
+    photos = photos && photos.length >= source ? photos : await makePhotos(source, 800, 600);
+    files = photos.slice(0, source);
+    what = `${source} generated 800x600 JPEGs`;
+  }
+  const t = performance.now();
+  const worker = new Worker(new URL('../workers/embed.worker.ts', import.meta.url), {
+    type: 'module',
+  });
+  try {
+    const api = Comlink.wrap<EmbedService>(worker);
+    const items = files.map((file, i) => ({ key: String(i), file }));
+    const none = Comlink.proxy(() => undefined);
+    let firstRows = 0;
+    // The demo's rows go back (item order, base64 float32) for the curation check.
+    const kept = source === 'demo' ? new Float32Array(files.length * model.dim) : undefined;
+    const rows = Comlink.proxy((r: { keys: string[]; data: Float32Array; dim: number }) => {
+      firstRows ||= performance.now() - t;
+      r.keys.forEach((k, i) =>
+        kept?.set(r.data.subarray(i * r.dim, (i + 1) * r.dim), Number(k) * r.dim),
+      );
+    });
+    const summary = await api.embedFiles(
+      items,
+      { model, provider: 'auto', useCache: false },
+      rows,
+      none,
+      none,
+    );
+    const actual = (performance.now() - t) / 1000;
+    return {
+      case: 'estimate',
+      source: what,
+      model: model.id,
+      device: summary.device,
+      computed: summary.computed,
+      actualSeconds: Number(actual.toFixed(1)),
+      firstRowsSeconds: Number((firstRows / 1000).toFixed(1)),
+      ...(kept && { rows: base64(kept) }),
+    };
+  } finally {
+    worker.terminate();
+  }
 }
 
 async function strataWebgpu(): Promise<{ available: boolean; fallback?: boolean }> {
@@ -174,4 +273,5 @@ Object.assign(globalThis, {
   strataBenchOpen,
   strataBenchPass,
   strataBenchTensors,
+  strataBenchEstimate,
 });

@@ -32,6 +32,8 @@ export interface BenchLayout {
   workers: number;
   threads: number;
   spinning?: boolean;
+  /** decode at full size and scale on the canvas (the path before reduced decoding) */
+  fullDecode?: boolean;
 }
 
 /** An end-to-end pass: its speed, where it ran, and the rows of the first `keep` files. */
@@ -59,6 +61,7 @@ export class EmbedBench {
       workers: layout.workers,
       wasmThreads: layout.threads,
       spinning: layout.spinning,
+      fullDecode: layout.fullDecode,
     });
   }
 
@@ -103,13 +106,16 @@ export class EmbedBench {
   /** The model's input tensors for `files`, decoded and packed as the app does. */
   async tensors(files: Blob[], spec: ModelSpec): Promise<Float32Array> {
     const out = new Float32Array(files.length * 3 * spec.inputSize ** 2);
-    const bitmaps = await Promise.all(files.map((f) => decodeBitmap(f)));
+    const bitmaps = await Promise.all(files.map((f) => decodeBitmap(f, spec)));
     bitmaps.forEach((bmp, j) => bitmapToInput(bmp, spec, out, j));
     return out;
   }
 
-  /** What the worker does before the model: read, sniff, hash, decode, crop/scale, tensor. */
-  async decodeOnly(files: Blob[], spec: ModelSpec, batch: number): Promise<Timing> {
+  /**
+   * What the worker does before the model: read, sniff, hash, decode, crop/scale, tensor.
+   * `full`: decode at full size and scale on the canvas (the path before reduced decoding).
+   */
+  async decodeOnly(files: Blob[], spec: ModelSpec, batch: number, full = false): Promise<Timing> {
     const input = new Float32Array(batch * 3 * spec.inputSize ** 2);
     const t = performance.now();
     for (let i = 0; i < files.length; i += batch) {
@@ -123,7 +129,7 @@ export class EmbedBench {
           return new Blob([b], { type: s.mime });
         }),
       );
-      const bitmaps = await Promise.all(blobs.map((b) => decodeBitmap(b)));
+      const bitmaps = await Promise.all(blobs.map((b) => decodeBitmap(b, full ? undefined : spec)));
       bitmaps.forEach((bmp, j) => bitmapToInput(bmp, spec, input, j));
     }
     return timing(files.length, performance.now() - t);

@@ -2,6 +2,11 @@
  * Image bytes -> model input, inside a worker: createImageBitmap decodes (off this thread, in the
  * browser's decoder pool; EXIF orientation applied) and one reusable OffscreenCanvas crops and
  * scales onto a white square, so transparent images look the same as in an image viewer.
+ *
+ * For a model that squashes the whole image onto its square input (the bundled one), the
+ * decoder is asked for the input size directly (resizeWidth/resizeHeight): the canvas then only
+ * composites onto white, and no full-size bitmap is ever drawn. Orientation does not matter
+ * there: the whole picture, turned or not, becomes the same square.
  */
 import type { ModelSpec } from './models';
 import { sourceRect, writeInput } from './preprocess';
@@ -20,8 +25,19 @@ function context(size: number): OffscreenCanvasRenderingContext2D {
   return ctx!;
 }
 
-/** Starts decoding; await the result later so decoding overlaps other work. */
-export function decodeBitmap(blob: Blob): Promise<ImageBitmap> {
+/**
+ * Starts decoding; await the result later so decoding overlaps other work. With `spec`, a
+ * squashing model's image comes back already at its input size (see the header).
+ */
+export function decodeBitmap(blob: Blob, spec?: ModelSpec): Promise<ImageBitmap> {
+  if (spec?.resize === 'squash') {
+    return createImageBitmap(blob, {
+      imageOrientation: 'from-image',
+      resizeWidth: spec.inputSize,
+      resizeHeight: spec.inputSize,
+      resizeQuality: 'high',
+    });
+  }
   return createImageBitmap(blob, { imageOrientation: 'from-image' });
 }
 

@@ -7,8 +7,16 @@ import type { ModelSpec, ResizeRule } from '../core/settings';
 
 export type { ModelSpec, ResizeRule } from '../core/settings';
 
-/** Changes whenever decoding/resizing changes the pixels fed to a model (cache invalidation). */
-const PREPROCESS_VERSION = 1;
+/**
+ * Changes whenever decoding/resizing changes the pixels fed to a model (cache invalidation), per
+ * resize rule: squashing models went to 2 when their images began to be decoded straight at the
+ * input size (decode.ts) instead of scaled on a canvas.
+ */
+const PREPROCESS_VERSION: Record<ResizeRule, number> = {
+  squash: 2,
+  'center-crop': 1,
+  'shorter-side-then-center-crop': 1,
+};
 
 /**
  * Google's MobileNetV2-1.4 feature extractor, converted at build time from the TF.js copy that
@@ -38,6 +46,9 @@ export const BUNDLED_MODEL: ModelSpec = {
   license: 'Apache-2.0 (weights: Google TF-Hub); MIT (nsfwjs packaging)',
   supervised: 'ImageNet-supervised CNN (not self-supervised)',
 };
+
+/** The model a new run uses unless the person picks another. */
+export const DEFAULT_MODEL = BUNDLED_MODEL;
 
 const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -184,7 +195,7 @@ export function customModelSpec(partial: CustomModelInput): ModelSpec {
 export function preprocessingId(spec: ModelSpec): string {
   const f = (v: readonly number[]): string => v.map((x) => +x.toFixed(6)).join(',');
   return (
-    `v${PREPROCESS_VERSION}:${spec.resize}:${spec.inputSize}:${spec.layout}` +
+    `v${PREPROCESS_VERSION[spec.resize]}:${spec.resize}:${spec.inputSize}:${spec.layout}` +
     `:m${f(spec.mean)}:s${f(spec.std)}:${spec.pooling ?? 'cls'}`
   );
 }

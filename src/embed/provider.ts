@@ -30,6 +30,11 @@ export interface EmbedConfig {
   workers?: number;
   /** ORT intra-op threads spin between operators (its default; the bench compares it off) */
   spinning?: boolean;
+  /**
+   * Decode every image at full size and scale it on a canvas, as before reduced decoding
+   * (decode.ts); only the bench's baseline sets it.
+   */
+  fullDecode?: boolean;
 }
 
 /** How the wasm provider spreads over the cores: `workers` sessions of `threads` threads each. */

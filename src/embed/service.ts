@@ -123,9 +123,11 @@ export class EmbedService {
   private abort?: AbortController;
   private cache?: Promise<EmbeddingCache | undefined>;
   private cacheError?: string;
+  private fullDecode = false;
 
   configure(config: EmbedConfig): void {
     this.models.configure(config);
+    if (config.fullDecode !== undefined) this.fullDecode = config.fullDecode;
   }
 
   /** Stop the running embedFiles (it resolves with cancelled: true and what it did so far). */
@@ -334,7 +336,9 @@ export class EmbedService {
         entries.push(r.value);
       }
       if (entries.length === 0) return null;
-      const decoded = await Promise.allSettled(entries.map((e) => decodeBitmap(e.blob)));
+      const decoded = await Promise.allSettled(
+        entries.map((e) => decodeBitmap(e.blob, this.fullDecode ? undefined : spec)),
+      );
       const input = new Float32Array(entries.length * plane);
       const good: Pending[] = [];
       decoded.forEach((d, i) => {

@@ -10,7 +10,7 @@ import {
   uniformThroughput,
   type KMeansThroughput,
 } from '../core';
-import { BUNDLED_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
+import { DEFAULT_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
 import type { RunSettings, SettingsProblem, SuggestedSettings } from './contract';
 import type { DatasetRecord } from '../store/schema';
 
@@ -47,8 +47,8 @@ export function suggest(
 ): SuggestedSettings {
   const n = Math.max(1, dataset.itemCount);
   const precomputed = dataset.source === 'precomputed';
-  const model = precomputed ? PRECOMPUTED_MODEL : BUNDLED_MODEL.id;
-  const d = precomputed ? (dataset.dim ?? 1) : BUNDLED_MODEL.dim;
+  const model = precomputed ? PRECOMPUTED_MODEL : DEFAULT_MODEL.id;
+  const d = precomputed ? (dataset.dim ?? 1) : DEFAULT_MODEL.dim;
   const measured =
     typeof throughput === 'number'
       ? throughput > 0
