@@ -116,7 +116,8 @@ window.qualityRun = async (): Promise<string> => {
         body: files[i],
       });
     }
-    const bitmaps = await Promise.all(files.map(decodeBitmap));
+    // The app's decode for this model (a squashing model's images decode straight at its size).
+    const bitmaps = await Promise.all(files.map((f) => decodeBitmap(f, spec)));
     bitmaps.forEach((bm, i) => bitmapToInput(bm, spec, input, i));
     const res = await fetch(`/__quality/batch?start=${b0}&count=${batch.length}`, {
       method: 'POST',
