@@ -19,6 +19,7 @@ import {
   type WasmKernelOptions,
 } from './create.ts';
 import { createNodePool } from './node-pool.ts';
+import { webAssembly } from './wasm-api.ts';
 import type { WasmKernel } from './wasm-kernel.ts';
 
 export type { WasmKernelOptions } from './create.ts';
@@ -47,7 +48,8 @@ const RELAXED_PROBE = new Uint8Array([
  * 1.35x the speed, without re-starting node with the flag. Worker threads share the flag.
  */
 function enableRelaxedSimd(): void {
-  if (WebAssembly.validate(RELAXED_PROBE)) return;
+  const wasm = webAssembly();
+  if (!wasm || wasm.validate(RELAXED_PROBE)) return;
   setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
