@@ -11,16 +11,19 @@ import {
   DEFAULT_RESAMPLING_STEPS,
   DEFAULT_SEED,
   DEFAULT_STRATEGY,
+  LEVEL1_MAX_CLUSTER_SIZE,
+  type PlanFit,
 } from '../core/defaults.ts';
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
 import { probeThroughput } from '../core/kmeans-throughput.ts';
 import {
-  centerRows,
+  centerRowsInPlace,
   droppedRowsMessage,
   dropNonFiniteRows,
-  l2NormalizeRows,
+  l2NormalizeRowsInPlace,
 } from '../core/matrix.ts';
+import { DEFAULT_SEEDING } from '../core/seeding.ts';
 import { stageOutput } from './output.ts';
 import { clusterSizeStats } from '../core/metrics.ts';
 import { DEFAULT_LEAF_STRATEGY, resolvePlan } from '../core/plan.ts';
@@ -52,6 +55,8 @@ import {
 import { Progress, formatSeconds } from './progress.ts';
 
 /** Quotes a word for a POSIX shell when it needs it. */
+const FITS: readonly PlanFit[] = ['budget', 'shape'];
+
 function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -86,6 +91,10 @@ Options (defaults are picked from the data size and a time budget; see run.json 
   --normalize            L2-normalise rows first (cosine geometry)
   --center               subtract the mean row first (before --normalize)
   --budget SECONDS       time budget for automatic defaults (default ${DEFAULT_BUDGET_SECONDS})
+  --concepts C           concepts you expect: the top level gets a few clusters per concept
+  --fit F                when the paper's shape (at most ${LEVEL1_MAX_CLUSTER_SIZE} rows per level-1 cluster) does
+                         not fit the budget: budget (default: fewer level-1 clusters) | shape
+                         (keep the shape, take longer); the plan prints both
   --kernel K             CPU kernel: ${kernelNames().join(' | ')} (default ${DEFAULT_KERNEL})
   --force                write into a non-empty --out folder (replacing Strata's own files)
   --json                 print run.json on stdout as well
@@ -105,6 +114,7 @@ folder refused, 130 interrupted.`,
       leaf: { type: 'string' },
       multiplier: { type: 'string' },
       budget: { type: 'string' },
+      fit: { type: 'string' },
       kernel: { type: 'string' },
       json: { type: 'boolean' },
       force: { type: 'boolean' },
@@ -119,6 +129,7 @@ folder refused, 130 interrupted.`,
     const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? DEFAULT_LEAF_STRATEGY;
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
     const budget = numberFlag('budget', f.budget) ?? DEFAULT_BUDGET_SECONDS;
+    const fit = choiceFlag<PlanFit>('fit', f.fit, FITS);
     const kernelName = choiceFlag('kernel', f.kernel, kernelNames()) ?? DEFAULT_KERNEL;
     const nLevels = flagLevels(hf);
     if (
@@ -152,8 +163,9 @@ folder refused, 130 interrupted.`,
       if (finite.dropped.length > 0) warn(droppedRowsMessage(finite.dropped, loaded.matrix.rows));
       const inputRows = loaded.matrix.rows;
       let x = finite.matrix;
-      if (f.center) x = centerRows(x);
-      if (f.normalize) x = l2NormalizeRows(x);
+      // In place: the rows were read for this run alone, and a copy of a 1M x 384 pool is 1.5 GB.
+      if (f.center) x = centerRowsInPlace(x);
+      if (f.normalize) x = l2NormalizeRowsInPlace(x);
       const n = x.rows;
       const d = x.cols;
       lap('load');
@@ -175,7 +187,7 @@ folder refused, 130 interrupted.`,
       const plan = resolvePlan({
         n,
         d,
-        settings: planSettingsOf(hf, { target, leafStrategy: leaf }),
+        settings: planSettingsOf(hf, { target, leafStrategy: leaf, fit }),
         budgetSeconds: budget,
         throughput: flops,
       });
@@ -188,6 +200,13 @@ folder refused, 130 interrupted.`,
       // Why the automatic plan looks as it does (its first line restates the inputs).
       if (plan.autoShape)
         for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
+      const choice = plan.autoShape ? plan.shape.choice : undefined;
+      if (choice) {
+        const other = choice.picked === 'budget' ? 'shape' : 'budget';
+        io.err(
+          `strata: plan: running the '${choice.picked}' plan; --fit ${other} runs the other\n`,
+        );
+      }
       io.err(
         `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
           `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops.assign / 1e9).toFixed(2)} GFLOP/s (k-means++ ${(flops.init / 1e9).toFixed(2)}) (budget ${formatSeconds(budget)})\n`,
@@ -306,6 +325,7 @@ folder refused, 130 interrupted.`,
           center: f.center === true,
           normalize: f.normalize === true,
           kernel: kernelFlag(kernel),
+          seeding: config.seeding ?? DEFAULT_SEEDING,
         },
         plan: {
           budgetSeconds: budget,
@@ -314,6 +334,7 @@ folder refused, 130 interrupted.`,
           estimatedSeconds: estimate,
           automatic: auto.config,
           rationale: auto.rationale,
+          shape: plan.shape,
           explicitFlags: argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]),
         },
         backend: backend.name,
