@@ -185,6 +185,13 @@ function levelKs(k1: number, target: number | undefined, concepts?: number): num
     if (!wantMore || next < 2) break;
     ks.push(next);
   }
+  // With concepts asked for, the top level is exactly topK: appended above a level with more
+  // than 1.5 topK (a 1.5-5x step), else in place of it.
+  if (concepts !== undefined && topK < k1) {
+    const top = ks[ks.length - 1];
+    if (top > 1.5 * topK) ks.push(topK);
+    else if (ks.length > 1) ks[ks.length - 1] = topK;
+  }
   return ks;
 }
 
