@@ -77,8 +77,12 @@ export const MIN_GRABS_PER_THREAD = 4;
 
 /**
  * Largest packed x kept resident (see the header); larger ones go through a window this size.
- * Packing costs about one pass over x in JS per call, while the call itself scores every row
- * against every centroid: for 1M x 384 rows RESIDENT_X_PACK_NOTE.
+ * 256 MiB keeps 100k x 384 (154 MB packed) resident, and holds the packed copy of a 1M x 384
+ * pool to a sixth of its 1.5 GB: `strata curate` on it peaked at 1.86 GiB against 3.08 GiB
+ * with the whole copy (bench:cli-memory, /usr/bin/time -v, same plan). The window re-packs x in
+ * JS every call; 200k x 384 (300 MB), median of 3 interleaved, Node, 2 threads, load 18-26 on
+ * the 2-core machine: k = 100, 3.5 s resident vs 4.6 s windowed; k = 1000, 34 s vs 31 s (the
+ * packing is lost in the noise once k is in the hundreds, as it is at level 1 of a large pool).
  */
 export const RESIDENT_X_BYTES = 256 * 1024 * 1024;
 
