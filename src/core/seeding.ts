@@ -6,7 +6,7 @@
  * about 2 + ln k full assignment passes (k = 2000: 9 passes against 11 for 10 Lloyd rounds), and
  * its few-candidate calls run slower than assignment. Seeding from SEED_ROWS_PER_CLUSTER rows a
  * cluster cuts that to a fraction of one pass, and the Lloyd rounds that follow on all rows
- * recover the difference (bench/seeding.ts measures the objective against full seeding).
+ * recover the difference (bench/seeding.ts: the objective within about 0.1% of full seeding).
  *
  * Every backend calls seedingInput() with the run's seed before its own k-means++ draws, so the
  * CPU kernels and the GPU seed from the same rows and stay comparable draw for draw.
@@ -21,13 +21,22 @@ export type Seeding = 'sampled' | 'full';
 export const DEFAULT_SEEDING: Seeding = 'sampled';
 
 /**
- * Rows per cluster of the seeding sample. bench/seeding.ts (N 100k x D 384, 500-centre Gaussian
- * mixture, 10 Lloyd rounds after seeding, objective relative to full greedy k-means++, mean of 3
- * seeds) measured at k = 2000: 4 rows +0.34%, 8 rows +0.12%, 16 rows +0.05%; at k = 5000:
- * 4 rows +0.41%, 8 rows +0.16%. 8 stays well inside the 1% bound at a third of the seeding cost
- * of 16 rows... see bench/seeding.ts for the run that produced these figures.
+ * Rows per cluster of the seeding sample. bench/seeding.ts, 10 Lloyd rounds on all rows after
+ * seeding, objective relative to greedy k-means++ on every row, Node, wasm kernel on 2 threads,
+ * load 12-20 on the 2-core machine:
+ *
+ *   pool, k                  rows a cluster   objective (2 seeds)    seeding s (full: 110-162)
+ *   50k x 128, k 2000        4                +0.049%, +0.027%        10.6, 8.5
+ *                            8                +0.011%, +0.035%        29.3, 16.3
+ *   30k x 64, k 1000         4                +0.001%, +0.113%        1.3, 0.9 (full 6.5, 4.8)
+ *                            8                +0.000%, +0.106%        1.1, 1.5
+ *                            16               -0.027%, +0.018%        2.8, 3.2
+ *
+ * Every size stays far inside the 1% bound; 4 rows halves the seeding time of 8 (full seeding
+ * took 2-3x as long as the 10 Lloyd rounds, 54 s, since its few-candidate calls run at about
+ * half the assignment rate).
  */
-export const SEED_ROWS_PER_CLUSTER = 8;
+export const SEED_ROWS_PER_CLUSTER = 4;
 
 /**
  * Inputs of at most this many rows always seed from all rows: seeding them costs little, and
