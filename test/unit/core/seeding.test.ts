@@ -28,7 +28,7 @@ describe('seeding rows', () => {
     expect(seedingRows(SEED_MIN_ROWS, 10)).toBe(SEED_MIN_ROWS);
     expect(seedingRows(100_000, 100)).toBe(SEED_MIN_ROWS);
     expect(seedingRows(100_000, 5000)).toBe(SEED_ROWS_PER_CLUSTER * 5000);
-    expect(seedingRows(100_000, 20_000)).toBe(100_000);
+    expect(seedingRows(100_000, 30_000)).toBe(100_000);
     expect(seedingRows(100_000, 5000, 'full')).toBe(100_000);
   });
 
