@@ -293,8 +293,8 @@ export function suggestHierarchy(n: number, d: number, opts: SuggestOptions = {}
     rowsPerCluster: perCluster(c),
     inBand: true,
     summary:
-      `The paper's shape fits the budget: about ${perCluster(c)} items per finest cluster ` +
-      `(at most ${LEVEL1_MAX_CLUSTER_SIZE} keep it).`,
+      `${seconds(c) <= budget ? "The paper's shape fits the budget" : "The paper's shape, over the budget"}: ` +
+      `about ${perCluster(c)} items per finest cluster (at most ${LEVEL1_MAX_CLUSTER_SIZE} keep it).`,
   });
 
   const done = (c: HierarchyConfig, why: string, report: ShapeReport): Suggestion => {
@@ -344,13 +344,26 @@ export function suggestHierarchy(n: number, d: number, opts: SuggestOptions = {}
   // 5: the paper's shape does not fit. What the budget buys, what the shape costs.
   const shapeConfig = at(edge);
   const floorK = Math.min(edge, MIN_K1);
+  if (floorK === edge) {
+    // A small pool: the budget's floor is the band's edge, so there is nothing to choose.
+    return done(
+      shapeConfig,
+      `over budget even at k1 = ${edge} (about ${perCluster(shapeConfig)} rows per level-1 cluster) and ${MIN_ITERS} Lloyd rounds; raise the budget or use a faster backend`,
+      inBandReport(shapeConfig),
+    );
+  }
   const budgetK = fits(floorK)
     ? Math.max(floorK, roundK(largestFitting(floorK, edge, fits)))
     : floorK;
   const budgetConfig = at(budgetK);
   const picked: PlanFit = opts.fit ?? 'budget';
+  // Close figures must read apart ("about 2.1 min" against "the 2 min budget").
   const minutes = (s: number): string =>
-    s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`;
+    s < 90
+      ? `${Math.max(1, Math.round(s))} s`
+      : s < 600
+        ? `${Number((s / 60).toFixed(1))} min`
+        : `${Math.round(s / 60)} min`;
   const buys = fits(floorK)
     ? `the ${minutes(budget)} budget buys ${budgetK} (about ${perCluster(budgetConfig)} items each)`
     : `even ${budgetK} clusters (about ${perCluster(budgetConfig)} items each) take about ${minutes(seconds(budgetConfig))}, over the ${minutes(budget)} budget`;
