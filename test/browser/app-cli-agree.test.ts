@@ -7,8 +7,7 @@
 import { deleteDB } from 'idb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import { Rng, writeNpy } from '../../src/core';
-import { SEED_MIN_ROWS } from '../../src/core/seeding';
+import { Rng, SEED_MIN_ROWS, writeNpy } from '../../src/core';
 import type { RunSettings } from '../../src/pipeline/contract';
 import { Workspace } from '../../src/pipeline/workspace';
 import type { CliSelection } from './strata-cli-command';
