@@ -3,6 +3,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium.ts';
 import { strataServiceWorker } from './src/sw/vite-plugin.ts';
+import { strataCurate } from './test/browser/strata-cli-command.ts';
 
 /** Cross-origin isolation: SharedArrayBuffer for multi-threaded wasm (ORT and the CPU k-means). */
 const isolation = {
@@ -49,6 +50,8 @@ export default defineConfig({
               launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
             }),
             instances: [{ browser: 'chromium' }],
+            // The command line in Node, for tests that hold the app against it.
+            commands: { strataCurate },
           },
         },
       },

@@ -8,15 +8,21 @@
  *    passes when a pass is cheap) -> assign_gflops; then a full k-means (greedy k-means++ and
  *    `iters` Lloyd rounds) under the time cap -> seconds, init_seconds, iterations, gflops
  *    (2*N*K*D per Lloyd round / median round seconds) and the final objective;
- *  - the hierarchy workload: hierarchicalKMeans with suggestHierarchy's default settings for
- *    N x D under the time cap -> seconds, the fraction done, effective GFLOP/s over
- *    estimateFlops, and the level-1 objective.
+ *  - the hierarchy workload: the app's default plan for N x D (resolvePlan at the throughput the
+ *    WebAssembly kernel measures here, as the app and the command line plan), reported once as a
+ *    `plan` line; then hierarchicalKMeans with it under the time cap, `hierarchyRepeats` times
+ *    -> seconds, seconds per level, the fraction done, effective GFLOP/s over estimateFlops, and
+ *    the level-1 objective. After each run of the cpu-wasm backend the page calls
+ *    `benchBetween(plan)`, where the runner runs faiss on the same levels and rounds, so the two
+ *    alternate and share the machine's load.
  */
 import { createWasmKernel, disposeCpuKernel } from '../src/cpu/browser.ts';
 import { jsKernel } from '../src/core/cpu-kernel-js.ts';
-import { estimateFlops, suggestHierarchy } from '../src/core/defaults.ts';
-import { hierarchicalKMeans } from '../src/core/hierarchy.ts';
+import { estimateFlops } from '../src/core/defaults.ts';
+import { hierarchicalKMeans, type HierarchyConfig } from '../src/core/hierarchy.ts';
 import { CpuBackend } from '../src/core/kmeans.ts';
+import { probeThroughput } from '../src/core/kmeans-throughput.ts';
+import { resolvePlan } from '../src/core/plan.ts';
 import { parseNpy } from '../src/core/npy.ts';
 import type { KMeansBackend, Matrix } from '../src/core/types.ts';
 import { GpuBackend } from '../src/gpu/gpu-backend.ts';
@@ -42,12 +48,16 @@ export interface BenchSpec {
   readonly seed: number;
   /** backends whose full k-means / hierarchy is skipped (only the assignment pass runs) */
   readonly assignOnly: readonly BackendName[];
+  /** runs of the hierarchy per backend (median in the runner's ratios) */
+  readonly hierarchyRepeats: number;
 }
 
 declare global {
   interface Window {
     benchSpec(): Promise<BenchSpec>;
     benchReport(line: string): Promise<void>;
+    /** the runner's turn between two hierarchy runs (faiss on the same plan) */
+    benchBetween(plan: string): Promise<void>;
   }
 }
 
@@ -208,6 +218,34 @@ async function benchKMeans(
   });
 }
 
+/** The app's default plan for x: resolvePlan at the WebAssembly kernel's measured throughput. */
+async function defaultPlan(x: Matrix): Promise<HierarchyConfig> {
+  const kernel = await createWasmKernel();
+  try {
+    const throughput = await probeThroughput(kernel, x);
+    const plan = resolvePlan({ n: x.rows, d: x.cols, throughput });
+    const c = plan.config;
+    await report({
+      plan: true,
+      kernel: kernel.name,
+      N: x.rows,
+      D: x.cols,
+      K: c.levels.map((l) => l.k).join('/'),
+      sample_sizes: c.levels.map((l) => l.sampleSize).join('/'),
+      resampling_steps: c.resamplingSteps,
+      iterations: c.nIters,
+      rows_per_level1_cluster: round(x.rows / c.levels[0].k, 1),
+      estimated_seconds: round(plan.estimatedSeconds, 1),
+      probe_gflops: round(throughput.assign / 1e9, 2),
+      probe_init_gflops: round(throughput.init / 1e9, 2),
+      shape: plan.shape.summary,
+    });
+    return c;
+  } finally {
+    disposeCpuKernel(kernel);
+  }
+}
+
 async function benchHierarchy(
   spec: BenchSpec,
   w: BenchWorkload,
@@ -215,42 +253,54 @@ async function benchHierarchy(
   name: BackendName,
   backend: KMeansBackend,
   adapter: string,
+  config: HierarchyConfig,
 ): Promise<void> {
-  const { config } = suggestHierarchy(x.rows, x.cols);
   const run = { ...config, seed: spec.seed };
   const total = estimateFlops(x.rows, x.cols, run);
-  let fraction = 0;
-  let objective: number | null = null;
-  const t = performance.now();
-  const finished = await capped(spec.capSeconds, async (signal, tick) => {
-    const h = await hierarchicalKMeans(x, run, backend, {
-      signal,
-      onProgress: (p) => {
-        fraction = p.fraction;
-        tick();
-      },
+  for (let repeat = 0; repeat < spec.hierarchyRepeats; repeat++) {
+    let fraction = 0;
+    let objective: number | null = null;
+    const levelSeconds: number[] = [];
+    const t = performance.now();
+    let mark = t;
+    const finished = await capped(spec.capSeconds, async (signal, tick) => {
+      const h = await hierarchicalKMeans(x, run, backend, {
+        signal,
+        onProgress: (p) => {
+          fraction = p.fraction;
+          tick();
+        },
+        onLevel: () => {
+          const now = performance.now();
+          levelSeconds.push(round((now - mark) / 1000, 3));
+          mark = now;
+        },
+      });
+      let s = 0;
+      for (const v of h.levels[0].dist2) s += v;
+      objective = s;
     });
-    let s = 0;
-    for (const v of h.levels[0].dist2) s += v;
-    objective = s;
-  });
-  const seconds = (performance.now() - t) / 1000;
-  await report({
-    backend: name,
-    adapter,
-    workload: w.name,
-    N: x.rows,
-    D: x.cols,
-    K: run.levels.map((l) => l.k).join('/'),
-    sample_sizes: run.levels.map((l) => l.sampleSize).join('/'),
-    resampling_steps: run.resamplingSteps,
-    iterations: run.nIters,
-    seconds: round(seconds, 3),
-    fraction_done: round(finished ? 1 : fraction, 4),
-    gflops: round((total * (finished ? 1 : fraction)) / seconds / 1e9, 3),
-    objective,
-    capped: !finished,
-  });
+    const seconds = (performance.now() - t) / 1000;
+    await report({
+      backend: name,
+      adapter,
+      workload: w.name,
+      repeat,
+      N: x.rows,
+      D: x.cols,
+      K: run.levels.map((l) => l.k).join('/'),
+      sample_sizes: run.levels.map((l) => l.sampleSize).join('/'),
+      resampling_steps: run.resamplingSteps,
+      iterations: run.nIters,
+      seconds: round(seconds, 3),
+      level_seconds: levelSeconds,
+      fraction_done: round(finished ? 1 : fraction, 4),
+      gflops: round((total * (finished ? 1 : fraction)) / seconds / 1e9, 3),
+      objective,
+      capped: !finished,
+    });
+    if (name === 'cpu-wasm') await window.benchBetween(JSON.stringify(run));
+  }
 }
 
 async function main(): Promise<void> {
@@ -258,6 +308,7 @@ async function main(): Promise<void> {
   for (const w of spec.workloads) {
     await log(`loading ${w.npy}`);
     const x = await loadMatrix(w.npy);
+    const plan = w.kind === 'hierarchy' ? await defaultPlan(x) : undefined;
     for (const name of spec.backends) {
       if (w.kind === 'hierarchy' && spec.assignOnly.includes(name)) continue;
       await log(`${w.name}: ${name}`);
@@ -270,7 +321,7 @@ async function main(): Promise<void> {
       }
       try {
         if (w.kind === 'kmeans') await benchKMeans(spec, w, x, name, made.backend, made.adapter);
-        else await benchHierarchy(spec, w, x, name, made.backend, made.adapter);
+        else await benchHierarchy(spec, w, x, name, made.backend, made.adapter, plan!);
       } catch (err) {
         await report({ backend: name, workload: w.name, error: String(err) });
       } finally {

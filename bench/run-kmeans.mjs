@@ -12,7 +12,12 @@
  * /usr/bin/python3 has faiss) and a line of ratios.
  *
  * Workloads: W1 = N 100k, D 384, K 1000, 20 rounds, and the full hierarchy on the same 100k x 384
- * rows (suggestHierarchy's defaults). --quick: W2 = N 20k, D 128, K 256 and its hierarchy.
+ * rows: the app's default plan at the WebAssembly kernel's measured throughput (a `plan` line),
+ * run --hierarchy-repeats times on each backend; after every cpu-wasm run, faiss runs the same
+ * levels, k, r, m and Lloyd rounds (bench/faiss_kmeans.py --hierarchy), so the two alternate
+ * under the same load. A `hierarchy-ratios` line gives the medians, their ratio and the
+ * objectives. --quick: W2 = N 20k, D 128, K 256 and its hierarchy. Every line has `load`
+ * (os.loadavg()[0] when it was printed).
  * Data: a Gaussian mixture written once to bench/out/*.npy (deterministic, seeded), read by the
  * page and by faiss alike.
  *
@@ -24,12 +29,14 @@
  *                         they finished (rounds, fraction of the hierarchy) and capped: true
  *   --repeats=N           timed assignment passes when a pass is cheap (median; default 3)
  *   --no-hierarchy        skip the hierarchy workload
+ *   --hierarchy-repeats=N runs of the hierarchy per backend, and of faiss's (default 3)
  *   --no-kmeans           skip the single k-means workload (W1 / W2)
  *   --full-naive          also run the full k-means with the naive WGSL kernel (default: its
  *                         assignment pass only, as the baseline of the tiled kernel)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -67,6 +74,9 @@ const repeats = Number(args.repeats ?? 3);
 const seed = 1;
 const shape = quick ? { N: 20_000, D: 128, K: 256 } : { N: 100_000, D: 384, K: 1000 };
 const iters = 20;
+const hierarchyRepeats = Number(args['hierarchy-repeats'] ?? 3);
+const load = () => Number(loadavg()[0].toFixed(2));
+const print = (o) => console.log(JSON.stringify({ ...o, load: load() }));
 
 /**
  * A Gaussian mixture: CENTRES centres drawn N(0, 1) per dimension, each row a random centre plus
@@ -103,6 +113,24 @@ if (args['no-hierarchy'] !== 'true') {
 }
 
 const results = [];
+const faissHierarchy = [];
+const py = '/usr/bin/python3';
+/** faiss on one hierarchy plan (a HierarchyConfig as JSON); its JSON line, or undefined. */
+function runFaissHierarchy(plan) {
+  const r = spawnSync(
+    py,
+    [join(root, 'bench', 'faiss_kmeans.py'), '--npy', file, '--hierarchy', plan],
+    { encoding: 'utf8' },
+  );
+  const line = (r.stdout ?? '').trim().split('\n').pop();
+  if (r.status !== 0 || !line) {
+    console.error(`faiss hierarchy did not run (${py}): ${r.error?.message ?? r.stderr}`);
+    return undefined;
+  }
+  const o = { ...JSON.parse(line), workload: `${wname}-hierarchy` };
+  if (o.error) console.error(`faiss skipped: ${o.error}`);
+  return o.error ? undefined : o;
+}
 const browserBackends = backends.filter((b) => b !== 'faiss');
 if (browserBackends.length > 0) {
   const server = await createServer({
@@ -125,7 +153,16 @@ if (browserBackends.length > 0) {
       repeats,
       seed,
       assignOnly: args['full-naive'] === 'true' ? [] : ['webgpu-naive'],
+      hierarchyRepeats,
     }));
+    await page.exposeFunction('benchBetween', (plan) => {
+      if (!backends.includes('faiss')) return;
+      const o = runFaissHierarchy(plan);
+      if (o) {
+        faissHierarchy.push(o);
+        print(o);
+      }
+    });
     await page.exposeFunction('benchReport', (line) => {
       const o = JSON.parse(line);
       if (o.log) console.error(`  ${o.log}`);
@@ -134,7 +171,7 @@ if (browserBackends.length > 0) {
         finish();
       } else {
         results.push(o);
-        console.log(JSON.stringify(o));
+        print(o);
       }
     });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
@@ -147,8 +184,7 @@ if (browserBackends.length > 0) {
 }
 
 let faiss;
-if (backends.includes('faiss')) {
-  const py = '/usr/bin/python3';
+if (backends.includes('faiss') && args['no-kmeans'] !== 'true') {
   const r = spawnSync(
     py,
     [join(root, 'bench', 'faiss_kmeans.py'), '--npy', file, '--k', String(shape.K)].concat([
@@ -166,7 +202,7 @@ if (backends.includes('faiss')) {
     faiss = JSON.parse(line);
     if (!faiss.error) {
       results.push(faiss);
-      console.log(JSON.stringify(faiss));
+      print(faiss);
     } else {
       console.error(`faiss skipped: ${faiss.error}`);
       faiss = undefined;
@@ -210,4 +246,32 @@ if (faiss) {
     }
   }
 }
-console.log(JSON.stringify({ ratios }));
+print({ ratios });
+
+// The whole hierarchy: medians of the repeats, Strata's WebAssembly backend against faiss on the
+// same plan (acceptance: within 2x, objective no worse).
+const median = (v) => {
+  const s = v.slice().sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : null;
+};
+const wasmH = results.filter(
+  (r) => r.workload === `${wname}-hierarchy` && r.backend === 'cpu-wasm' && !r.capped,
+);
+if (wasmH.length > 0 && faissHierarchy.length > 0) {
+  const sw = median(wasmH.map((r) => r.seconds));
+  const sf = median(faissHierarchy.map((r) => r.seconds));
+  const ow = median(wasmH.map((r) => r.objective));
+  const of = median(faissHierarchy.map((r) => r.objective));
+  print({
+    'hierarchy-ratios': {
+      workload: `${wname}-hierarchy`,
+      K: wasmH[0].K,
+      iterations: wasmH[0].iterations,
+      runs: [wasmH.length, faissHierarchy.length],
+      'cpu-wasm seconds (median)': sw,
+      'faiss seconds (median)': sf,
+      'cpu-wasm/faiss seconds': ratio(sw, sf),
+      'cpu-wasm objective vs faiss (relative)': Number(((ow - of) / of).toExponential(3)),
+    },
+  });
+}

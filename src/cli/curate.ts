@@ -11,17 +11,20 @@ import {
   DEFAULT_RESAMPLING_STEPS,
   DEFAULT_SEED,
   DEFAULT_STRATEGY,
+  LEVEL1_MAX_CLUSTER_SIZE,
+  type PlanFit,
 } from '../core/defaults.ts';
 import { hierarchicalKMeans } from '../core/hierarchy.ts';
 import { CpuBackend } from '../core/kmeans.ts';
 import { probeThroughput } from '../core/kmeans-throughput.ts';
 import {
-  centerRows,
+  centerRowsInPlace,
   droppedRowsMessage,
   gatherRows,
   dropNonFiniteRows,
-  l2NormalizeRows,
+  l2NormalizeRowsInPlace,
 } from '../core/matrix.ts';
+import { DEFAULT_SEEDING } from '../core/seeding.ts';
 import { stageOutput } from './output.ts';
 import {
   DEDUP_FLAGS,
@@ -60,6 +63,8 @@ import {
 import { Progress, formatSeconds } from './progress.ts';
 
 /** Quotes a word for a POSIX shell when it needs it. */
+const FITS: readonly PlanFit[] = ['budget', 'shape'];
+
 function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -97,6 +102,10 @@ Options (defaults are picked from the data size and a time budget; see run.json 
   --center               subtract the mean row first (before --normalize)
 ${DEDUP_USAGE}
   --budget SECONDS       time budget for automatic defaults (default ${DEFAULT_BUDGET_SECONDS})
+  --concepts C           concepts you expect: the top level gets a few clusters per concept
+  --fit F                when the paper's shape (at most ${LEVEL1_MAX_CLUSTER_SIZE} rows per level-1 cluster) does
+                         not fit the budget: budget (default: fewer level-1 clusters) | shape
+                         (keep the shape, take longer); the plan prints both
   --kernel K             CPU kernel: ${kernelNames().join(' | ')} (default ${DEFAULT_KERNEL})
   --force                write into a non-empty --out folder (replacing Strata's own files)
   --json                 print run.json on stdout as well
@@ -119,6 +128,7 @@ folder refused, 130 interrupted.`,
       leaf: { type: 'string' },
       multiplier: { type: 'string' },
       budget: { type: 'string' },
+      fit: { type: 'string' },
       kernel: { type: 'string' },
       json: { type: 'boolean' },
       force: { type: 'boolean' },
@@ -133,6 +143,7 @@ folder refused, 130 interrupted.`,
     const leaf = choiceFlag('leaf', f.leaf, LEAVES) ?? DEFAULT_LEAF_STRATEGY;
     const multiplier = intFlag('multiplier', f.multiplier, 1) ?? 1;
     const budget = numberFlag('budget', f.budget) ?? DEFAULT_BUDGET_SECONDS;
+    const fit = choiceFlag<PlanFit>('fit', f.fit, FITS);
     const kernelName = choiceFlag('kernel', f.kernel, kernelNames()) ?? DEFAULT_KERNEL;
     const dedupThreshold = readDedupFlag(f);
     const nLevels = flagLevels(hf);
@@ -189,8 +200,10 @@ folder refused, 130 interrupted.`,
         lap('dedup');
       }
       let x = dd && dd.result.removed > 0 ? gatherRows(finite.matrix, dd.kept) : finite.matrix;
-      if (f.center) x = centerRows(x);
-      if (f.normalize) x = l2NormalizeRows(x);
+      // In place: the rows were read (or gathered) for this run alone, and a copy of a
+      // 1M x 384 pool is 1.5 GB.
+      if (f.center) x = centerRowsInPlace(x);
+      if (f.normalize) x = l2NormalizeRowsInPlace(x);
       const n = x.rows;
       const d = x.cols;
       // Input row of every clustered row (rows left out for NaN/Inf or as copies shift nothing).
@@ -213,7 +226,7 @@ folder refused, 130 interrupted.`,
       const plan = resolvePlan({
         n,
         d,
-        settings: planSettingsOf(hf, { target, leafStrategy: leaf }),
+        settings: planSettingsOf(hf, { target, leafStrategy: leaf, fit }),
         budgetSeconds: budget,
         throughput: flops,
       });
@@ -226,6 +239,13 @@ folder refused, 130 interrupted.`,
       // Why the automatic plan looks as it does (its first line restates the inputs).
       if (plan.autoShape)
         for (const line of auto.rationale.slice(1, -1)) io.err(`strata: plan: ${line}\n`);
+      const choice = plan.autoShape ? plan.shape.choice : undefined;
+      if (choice) {
+        const other = choice.picked === 'budget' ? 'shape' : 'budget';
+        io.err(
+          `strata: plan: running the '${choice.picked}' plan; --fit ${other} runs the other\n`,
+        );
+      }
       io.err(
         `strata: ${n} x ${d} embeddings; ${config.levels.length} level(s), k = ${ks.join(' / ')}, r = ${rs.join(' / ')}, m = ${resample}, ${config.nIters} Lloyd rounds\n` +
           `strata: estimated ${formatSeconds(estimate)} with ${backend.name} at ${(flops.assign / 1e9).toFixed(2)} GFLOP/s (k-means++ ${(flops.init / 1e9).toFixed(2)}) (budget ${formatSeconds(budget)})\n`,
@@ -354,6 +374,7 @@ folder refused, 130 interrupted.`,
           normalize: f.normalize === true,
           kernel: kernelFlag(kernel),
           dedup: dd ? dd.threshold : null,
+          seeding: config.seeding ?? DEFAULT_SEEDING,
         },
         dedup: dd
           ? {
@@ -371,6 +392,7 @@ folder refused, 130 interrupted.`,
           estimatedSeconds: estimate,
           automatic: auto.config,
           rationale: auto.rationale,
+          shape: plan.shape,
           explicitFlags: argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]),
         },
         backend: backend.name,

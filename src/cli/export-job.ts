@@ -77,6 +77,7 @@ Hierarchy options (as in 'strata curate'; default: about ${LEVEL1_CLUSTER_SIZE} 
 shrinking ${LEVEL_SHRINK}x per level, ${DEFAULT_ITERS} Lloyd rounds, no resampling at level 1):
   --levels L  --clusters a,b,c  --sample-size r1,r2  --resample m  --strategy closest|random
   --iters n  --seed S  --target N (size of the curated subset, for the README's commands)
+  --concepts C (concepts you expect: the top level gets a few clusters per concept)
   --center               subtract the mean row first (one extra pass over the file)
   --normalize            L2-normalise rows on the way out (the reference never normalises)
 Other options:

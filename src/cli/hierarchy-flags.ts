@@ -20,6 +20,7 @@ export const HIERARCHY_FLAGS = {
   strategy: { type: 'string' },
   iters: { type: 'string' },
   seed: { type: 'string' },
+  concepts: { type: 'string' },
   normalize: { type: 'boolean' },
   center: { type: 'boolean' },
 } as const satisfies FlagOptions;
@@ -33,6 +34,8 @@ export interface HierarchyFlags {
   readonly strategy: ResampleStrategy | undefined;
   readonly iters: number | undefined;
   readonly seed: number | undefined;
+  /** concepts expected: the automatic top level gets a few clusters per concept */
+  readonly concepts: number | undefined;
 }
 
 /** Checks the hierarchy flags' values; a bad one is a UsageError naming the flag. */
@@ -47,6 +50,7 @@ export function readHierarchyFlags(
     strategy: choiceFlag('strategy', f.strategy, STRATEGIES),
     iters: intFlag('iters', f.iters, 0, 10000),
     seed: intFlag('seed', f.seed, 0),
+    concepts: intFlag('concepts', f.concepts, 1),
   };
 }
 
@@ -63,7 +67,7 @@ export function flagLevels(hf: HierarchyFlags): number | undefined {
 /** The flags as the plan resolver's explicit settings (absent flags stay absent). */
 export function planSettingsOf(
   hf: HierarchyFlags,
-  more: Pick<PlanSettings, 'target' | 'leafStrategy'> = {},
+  more: Pick<PlanSettings, 'target' | 'leafStrategy' | 'fit'> = {},
 ): PlanSettings {
   return {
     k: hf.clusters,
@@ -73,6 +77,7 @@ export function planSettingsOf(
     resampleStrategy: hf.strategy,
     iterations: hf.iters,
     seed: hf.seed,
+    concepts: hf.concepts,
     ...more,
   };
 }

@@ -20,6 +20,7 @@ import { throwIfAborted } from './errors.ts';
 import { kmeansPlusPlusTrials } from './kmeans.ts';
 import { gatherRows } from './matrix.ts';
 import { Rng } from './rng.ts';
+import { seedingRows, type Seeding } from './seeding.ts';
 import type { Assignment, KMeansBackend, KMeansOptions, Matrix } from './types.ts';
 
 export interface LevelConfig {
@@ -42,6 +43,11 @@ export interface HierarchyConfig {
   readonly seed: number;
   /** optional early stop for each k-means run (relative objective change); off by default */
   readonly tolerance?: number;
+  /**
+   * rows every k-means++ seeds from (seeding.ts): 'sampled' (the default when absent) or
+   * 'full' (the reference's seeding on all rows)
+   */
+  readonly seeding?: Seeding;
 }
 
 export interface Level {
@@ -133,6 +139,9 @@ function validate(config: HierarchyConfig): void {
   if (!Number.isInteger(config.nIters) || config.nIters < 0) {
     throw new RangeError(`iterations must be an integer >= 0, got ${config.nIters}`);
   }
+  if (config.seeding !== undefined && config.seeding !== 'sampled' && config.seeding !== 'full') {
+    throw new RangeError(`seeding must be 'sampled' or 'full', got '${String(config.seeding)}'`);
+  }
   if (config.strategy !== 'closest' && config.strategy !== 'random') {
     throw new RangeError(
       `resampling strategy must be 'closest' or 'random', got '${config.strategy}'`,
@@ -155,11 +164,14 @@ function stepCosts(n: number, config: HierarchyConfig): number[][] {
   let rows = n;
   for (let t = 0; t < config.levels.length; t++) {
     const k = Math.min(config.levels[t].k, rows);
-    const passes = config.nIters + 1 + kmeansPlusPlusTrials(k);
+    const trials = kmeansPlusPlusTrials(k);
+    // one k-means run on m rows: Lloyd passes over all m, k-means++ over its seeding rows
+    const run = (m: number): number =>
+      m * k * (config.nIters + 1) + seedingRows(m, k, config.seeding) * k * trials;
     const steps = levelSteps(config, t);
     const s = Math.min(rows, k * config.levels[t].sampleSize);
-    const costs = [rows * k * passes];
-    for (let i = 0; i < steps; i++) costs.push(s * k * passes + rows * k);
+    const costs = [run(rows)];
+    for (let i = 0; i < steps; i++) costs.push(run(s) + rows * k);
     out.push(costs);
     rows = k;
   }
@@ -231,10 +243,14 @@ export async function hierarchicalKMeans(
     }
     const r = config.levels[t].sampleSize;
     const steps = levelSteps(config, t);
-    // Share of a k-means run done: k-means++ is about `trials` passes of the data, then the
-    // initial assignment and one pass per Lloyd round (the same model as stepCosts).
-    const trials = kmeansPlusPlusTrials(k);
-    const passes = config.nIters + 1 + trials;
+    // Share of a k-means run done: k-means++ is about `trials` passes of its seeding rows, then
+    // the initial assignment and one pass per Lloyd round (the same model as stepCosts).
+    const refitRows = Math.min(input.rows, k * r);
+    const seedPasses = (step: number): number => {
+      const m = step === 0 ? input.rows : refitRows;
+      return (kmeansPlusPlusTrials(k) * seedingRows(m, k, config.seeding)) / m;
+    };
+    const passesOf = (step: number): number => config.nIters + 1 + seedPasses(step);
     const report = (step: number, iteration: number, within: number): void => {
       if (!hooks.onProgress) return;
       hooks.onProgress({
@@ -251,9 +267,11 @@ export async function hierarchicalKMeans(
       nIters: config.nIters,
       seed: Rng.derive(config.seed, t, step, 0),
       tolerance: config.tolerance,
+      seeding: config.seeding,
       signal,
-      onInit: (chosen, total) => report(step, 0, ((chosen / total) * trials) / passes),
-      onIteration: (round) => report(step, round, (trials + 1 + round) / passes),
+      onInit: (chosen, total) =>
+        report(step, 0, ((chosen / total) * seedPasses(step)) / passesOf(step)),
+      onIteration: (round) => report(step, round, (seedPasses(step) + 1 + round) / passesOf(step)),
     });
 
     let centroids: Matrix;

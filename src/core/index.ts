@@ -5,6 +5,7 @@ export * from './rng.ts';
 export * from './matrix.ts';
 export * from './cpu-kernel-js.ts';
 export * from './kmeans.ts';
+export * from './seeding.ts';
 export * from './hierarchy.ts';
 export * from './sampling.ts';
 export * from './metrics.ts';

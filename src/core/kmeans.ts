@@ -15,6 +15,7 @@ import { jsKernel } from './cpu-kernel-js.ts';
 import { throwIfAborted } from './errors.ts';
 import { createMatrix } from './matrix.ts';
 import { Rng } from './rng.ts';
+import { seedingInput } from './seeding.ts';
 import type {
   Assignment,
   CpuKernel,
@@ -186,7 +187,10 @@ export async function lloyd(
   return { centroids, assignment, objective, iterations };
 }
 
-/** The CPU KMeansBackend: greedy k-means++ then Lloyd, through one CpuKernel. */
+/**
+ * The CPU KMeansBackend: greedy k-means++ (on the rows seeding.ts picks) then Lloyd on all rows,
+ * through one CpuKernel.
+ */
 export class CpuBackend implements KMeansBackend {
   readonly name: string;
   readonly kernel: CpuKernel;
@@ -201,7 +205,9 @@ export class CpuBackend implements KMeansBackend {
       throw new RangeError(`k must be an integer >= 1, got ${k}`);
     if (x.rows === 0) throw new RangeError('k-means needs at least one row');
     const rng = new Rng(options.seed);
-    const init = await greedyKMeansPlusPlus(x, Math.min(k, x.rows), rng, this.kernel, {
+    const kk = Math.min(k, x.rows);
+    const seedRows = seedingInput(x, kk, options.seed, options.seeding);
+    const init = await greedyKMeansPlusPlus(seedRows, kk, rng, this.kernel, {
       signal: options.signal,
       onCentre: options.onInit,
     });

@@ -49,20 +49,33 @@ export function rowNorms2(m: Matrix): Float64Array {
  * 2 - 2 cos. All-zero rows stay zero (they have no direction).
  */
 export function l2NormalizeRows(m: Matrix): Matrix {
+  return l2NormalizeRowsInPlace({ data: m.data.slice(), rows: m.rows, cols: m.cols });
+}
+
+/**
+ * l2NormalizeRows without the copy: scales m's own rows and returns m. For a pool read just for
+ * this run (a 1M x 384 pool is 1.5 GB; a copy would double it). The same arithmetic as the
+ * app's normaliseRows (float64 norm, float64 scale, float32 store), so both give equal rows.
+ */
+export function l2NormalizeRowsInPlace(m: Matrix): Matrix {
   const { data, rows, cols } = m;
-  const out = new Float32Array(data.length);
   const n2 = rowNorms2(m);
   for (let i = 0; i < rows; i++) {
     if (n2[i] === 0) continue;
     const inv = 1 / Math.sqrt(n2[i]);
     const o = i * cols;
-    for (let j = 0; j < cols; j++) out[o + j] = data[o + j] * inv;
+    for (let j = 0; j < cols; j++) data[o + j] = data[o + j] * inv;
   }
-  return { data: out, rows, cols };
+  return m;
 }
 
 /** A copy with the mean row (accumulated in float64) subtracted from every row. */
 export function centerRows(m: Matrix): Matrix {
+  return centerRowsInPlace({ data: m.data.slice(), rows: m.rows, cols: m.cols });
+}
+
+/** centerRows without the copy: subtracts the mean from m's own rows and returns m. */
+export function centerRowsInPlace(m: Matrix): Matrix {
   const { data, rows, cols } = m;
   const mean = new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
@@ -70,12 +83,11 @@ export function centerRows(m: Matrix): Matrix {
     for (let j = 0; j < cols; j++) mean[j] += data[o + j];
   }
   if (rows > 0) for (let j = 0; j < cols; j++) mean[j] /= rows;
-  const out = new Float32Array(data.length);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
-    for (let j = 0; j < cols; j++) out[o + j] = data[o + j] - mean[j];
+    for (let j = 0; j < cols; j++) data[o + j] = data[o + j] - mean[j];
   }
-  return { data: out, rows, cols };
+  return m;
 }
 
 /**

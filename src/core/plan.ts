@@ -19,6 +19,8 @@ import {
   estimateSeconds,
   shrinkingLevels,
   suggestHierarchy,
+  type PlanFit,
+  type ShapeReport,
   type Suggestion,
 } from './defaults.ts';
 import type { HierarchyConfig } from './hierarchy.ts';
@@ -73,10 +75,23 @@ export interface PlanSettings {
   readonly target?: number;
   readonly leafStrategy?: LeafStrategy;
   readonly seed?: number;
+  /**
+   * concepts the person expects in the pool: the automatic top level gets a few clusters per
+   * concept (TOP_CLUSTERS_PER_CONCEPT) instead of stopping at MIN_TOP_K
+   */
+  readonly concepts?: number;
+  /**
+   * when the paper's shape does not fit the budget (defaults.ts rule 5): 'budget' (default)
+   * shrinks level 1 to fit, 'shape' keeps the shape and takes longer
+   */
+  readonly fit?: PlanFit;
 }
 
-/** The settings a plan resolves (every PlanSettings key but the level count). */
-export type PlanField = Exclude<keyof PlanSettings, 'levels'>;
+/**
+ * The settings a plan resolves (every PlanSettings key but the level count and the two inputs
+ * of the automatic shape, concepts and fit).
+ */
+export type PlanField = Exclude<keyof PlanSettings, 'levels' | 'concepts' | 'fit'>;
 
 export interface PlanInput {
   /** rows in the pool */
@@ -119,6 +134,12 @@ export interface Plan {
   readonly why: Readonly<Partial<Record<PlanField, string>>>;
   /** the automatic level rule in plain words */
   readonly levelRule: string;
+  /**
+   * The automatic plan against the paper's shape: rows per level-1 cluster, the band, and when
+   * the shape does not fit the budget, both plans with their seconds and a sentence for people
+   * (what the budget buys, what the shape costs). The settings panel shows it.
+   */
+  readonly shape: ShapeReport;
 }
 
 function costWords(seconds: number): string {
@@ -143,6 +164,8 @@ export function resolvePlan(input: PlanInput): Plan {
     initFlopsPerSecond: throughput.init,
     budgetSeconds,
     target,
+    concepts: s.concepts,
+    fit: s.fit,
   });
   const auto = automatic.config;
 
@@ -213,6 +236,7 @@ export function resolvePlan(input: PlanInput): Plan {
     picked,
     why,
     levelRule: describeLevelRule(),
+    shape: automatic.shape,
   };
 }
 

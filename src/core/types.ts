@@ -25,6 +25,11 @@ export interface KMeansOptions {
   readonly seed: number;
   /** Optional early stop: relative objective change below this ends Lloyd early. Off by default. */
   readonly tolerance?: number;
+  /**
+   * Rows k-means++ seeds from: 'sampled' (default) a few rows a cluster where the input is
+   * large, 'full' every row (the reference). See seeding.ts.
+   */
+  readonly seeding?: 'sampled' | 'full';
   readonly signal?: AbortSignal;
   /** Called after each Lloyd round: (round, nIters). */
   readonly onIteration?: (round: number, total: number) => void;

@@ -33,6 +33,11 @@ export interface WasmKernelOptions {
    * (default POOL_MIN_WORK in wasm-kernel.ts). Tests set 0 to send every call to the workers.
    */
   readonly poolMinWork?: number;
+  /**
+   * Largest packed x kept resident in the kernel's memory (default RESIDENT_X_BYTES in
+   * wasm-kernel.ts); larger ones are packed chunk by chunk each call. Tests lower it.
+   */
+  readonly residentBytes?: number;
 }
 
 export interface KernelHost {
@@ -138,6 +143,7 @@ export async function buildWasmKernel(
           maxPages,
           pool,
           poolMinWork: options.poolMinWork,
+          residentBytes: options.residentBytes,
         }),
         reason: `${what} on ${wanted} threads`,
       };
@@ -145,14 +151,26 @@ export async function buildWasmKernel(
       pool?.terminate();
       const why = err instanceof Error ? err.message : String(err);
       return {
-        kernel: new WasmKernel({ name: base, module, memory, maxPages }),
+        kernel: new WasmKernel({
+          name: base,
+          module,
+          memory,
+          maxPages,
+          residentBytes: options.residentBytes,
+        }),
         reason: `${what} on 1 thread (workers failed: ${why})`,
       };
     }
   }
   const single = wanted > 1 ? ` (${noSharing})` : '';
   return {
-    kernel: new WasmKernel({ name: base, module, memory, maxPages }),
+    kernel: new WasmKernel({
+      name: base,
+      module,
+      memory,
+      maxPages,
+      residentBytes: options.residentBytes,
+    }),
     reason: `${what} on 1 thread${single}`,
   };
 }

@@ -14,6 +14,11 @@
  * 100k x 384 floats (150 MB) each time would cost more than a small assignment. A call whose x
  * is the same Float32Array (same length, same rows x cols, same sampled values) reuses it.
  * Callers must therefore not change a matrix's values in place between calls; pass a new array.
+ *
+ * An x larger than RESIDENT_X_BYTES packed is not kept: each call packs it chunk by chunk into
+ * a window of that size and scores one chunk after another. The packed copy would otherwise
+ * double the memory of a large pool (1M x 384: 1.5 GB of rows and 1.5 GB more here), and could
+ * not exceed the wasm32 limit of 4 GiB at all.
  */
 import { InputError } from '../core/errors.ts';
 import type { Assignment, CpuKernel, Matrix } from '../core/types.ts';
@@ -70,6 +75,17 @@ export const PANEL_BYTES = 1024 * 1024;
  */
 export const MIN_GRABS_PER_THREAD = 4;
 
+/**
+ * Largest packed x kept resident (see the header); larger ones go through a window this size.
+ * 256 MiB keeps 100k x 384 (154 MB packed) resident, and holds the packed copy of a 1M x 384
+ * pool to a sixth of its 1.5 GB: `strata curate` on it peaked at 1.86 GiB against 3.08 GiB
+ * with the whole copy (bench:cli-memory, /usr/bin/time -v, same plan). The window re-packs x in
+ * JS every call; 200k x 384 (300 MB), median of 3 interleaved, Node, 2 threads, load 18-26 on
+ * the 2-core machine: k = 100, 3.5 s resident vs 4.6 s windowed; k = 1000, 34 s vs 31 s (the
+ * packing is lost in the noise once k is in the hundreds, as it is at level 1 of a large pool).
+ */
+export const RESIDENT_X_BYTES = 256 * 1024 * 1024;
+
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
 /** Values sampled from x to notice a reused array whose contents changed. */
@@ -86,6 +102,26 @@ interface ResidentX {
   readonly nb: number;
   /** first free byte after x */
   readonly end: number;
+}
+
+/** Where a call's x goes: all of it (resident), or chunks of `chunkRows` through a window. */
+interface XWindow {
+  readonly d4: number;
+  /** rows per chunk (all rows when whole) */
+  readonly chunkRows: number;
+  /** row blocks of the largest chunk */
+  readonly nb: number;
+  /** first free byte after the x region */
+  readonly end: number;
+  readonly whole: boolean;
+}
+
+/** The part of x in memory for one chunk: its rows [r0, r1), packed in nb blocks. */
+interface XChunk {
+  readonly d4: number;
+  readonly nb: number;
+  readonly r0: number;
+  readonly r1: number;
 }
 
 function sampleOf(data: Float32Array): Uint32Array {
@@ -156,6 +192,8 @@ export interface WasmKernelParts {
   readonly pool?: KernelPool;
   /** calls with fewer multiply-adds run on the calling thread (default POOL_MIN_WORK) */
   readonly poolMinWork?: number;
+  /** largest packed x kept resident (default RESIDENT_X_BYTES); tests lower it */
+  readonly residentBytes?: number;
 }
 
 export class WasmKernel implements CpuKernel {
@@ -168,6 +206,7 @@ export class WasmKernel implements CpuKernel {
   readonly #rows: number;
   readonly #poolMinWork: number;
   readonly #maxBytes: number;
+  readonly #residentBytes: number;
   #x: ResidentX | undefined;
   /** calls share the scratch region, so they run one after another */
   #tail: Promise<unknown> = Promise.resolve();
@@ -181,6 +220,7 @@ export class WasmKernel implements CpuKernel {
     this.threads = parts.pool?.size ?? 1;
     this.#poolMinWork = parts.poolMinWork ?? POOL_MIN_WORK;
     this.#maxBytes = parts.maxPages * PAGE_BYTES;
+    this.#residentBytes = parts.residentBytes ?? RESIDENT_X_BYTES;
   }
 
   assign(x: Matrix, centroids: Matrix, out: Assignment): Promise<void> {
@@ -212,11 +252,11 @@ export class WasmKernel implements CpuKernel {
     }
     if (x.rows === 0) return;
     if (c.rows === 0) throw new RangeError('assign needs at least one centroid');
-    const xr = this.#loadX(x);
-    const { d4, nb } = xr;
-    const nPad = nb * this.#rows;
+    const w = this.#window(x);
+    const { d4 } = w;
+    const nPad = w.nb * this.#rows;
     const kb = Math.ceil(c.rows / 4);
-    const cp = alignUp(xr.end);
+    const cp = alignUp(w.end);
     const c2p = alignUp(cp + kb * 16 * d4);
     const lp = alignUp(c2p + kb * 16);
     const dp = alignUp(lp + nPad * 4);
@@ -232,10 +272,19 @@ export class WasmKernel implements CpuKernel {
     // Padding centroids can never be nearest.
     c2.fill(Infinity, c.rows);
     const kc = Math.max(1, Math.floor(CHUNK_BYTES / (16 * d4)));
-    await this.#run('assign', xr, [cp, c2p, kb, lp, dp, sp, kc], nPad * kb * 4 * d4);
-    const buf = this.#memory.buffer;
-    out.labels.set(new Int32Array(buf, lp, x.rows));
-    out.dist2.set(new Float32Array(buf, dp, x.rows));
+    for (let r0 = 0; r0 < x.rows; r0 += w.chunkRows) {
+      const xc = this.#loadChunk(x, w, r0);
+      await this.#run(
+        'assign',
+        xc,
+        [cp, c2p, kb, lp, dp, sp, kc],
+        xc.nb * this.#rows * kb * 4 * d4,
+      );
+      const buf = this.#memory.buffer;
+      const m = xc.r1 - xc.r0;
+      out.labels.set(new Int32Array(buf, lp, m), r0);
+      out.dist2.set(new Float32Array(buf, dp, m), r0);
+    }
   }
 
   async #distancesTo(x: Matrix, cand: Matrix, out: Float32Array): Promise<void> {
@@ -247,11 +296,11 @@ export class WasmKernel implements CpuKernel {
       throw new RangeError(`distancesTo: output must hold ${x.rows * cand.rows} values`);
     }
     if (x.rows === 0 || cand.rows === 0) return;
-    const xr = this.#loadX(x);
-    const { d4, nb } = xr;
-    const stride = nb * this.#rows;
+    const w = this.#window(x);
+    const { d4 } = w;
+    const stride = w.nb * this.#rows;
     const mb = Math.ceil(cand.rows / 4);
-    const cp = alignUp(xr.end);
+    const cp = alignUp(w.end);
     const c2p = alignUp(cp + mb * 16 * d4);
     const op = alignUp(c2p + mb * 16);
     const f = this.#reserve(op + mb * 4 * stride * 4, x);
@@ -259,15 +308,19 @@ export class WasmKernel implements CpuKernel {
     // |cand|^2 in wasm, summed like the kernel's dot products: a row equal to a candidate then
     // gets exactly 0.
     this.#local.norms4(cp, mb, d4, c2p);
-    await this.#run('distTo', xr, [cp, c2p, mb, op, stride], stride * mb * 4 * d4);
-    const table = new Float32Array(this.#memory.buffer, op, cand.rows * stride);
-    for (let j = 0; j < cand.rows; j++) {
-      out.set(table.subarray(j * stride, j * stride + x.rows), j * x.rows);
+    for (let r0 = 0; r0 < x.rows; r0 += w.chunkRows) {
+      const xc = this.#loadChunk(x, w, r0);
+      await this.#run('distTo', xc, [cp, c2p, mb, op, stride], xc.nb * this.#rows * mb * 4 * d4);
+      const table = new Float32Array(this.#memory.buffer, op, cand.rows * stride);
+      const m = xc.r1 - xc.r0;
+      for (let j = 0; j < cand.rows; j++) {
+        out.set(table.subarray(j * stride, j * stride + m), j * x.rows + r0);
+      }
     }
   }
 
   /** Runs one kernel export over all row blocks, on the pool when the job is big enough. */
-  async #run(fn: KernelFn, xr: ResidentX, tail: number[], work: number): Promise<void> {
+  async #run(fn: KernelFn, xr: XChunk, tail: number[], work: number): Promise<void> {
     const pool = this.#pool;
     const threads = pool && work >= this.#poolMinWork && xr.nb > 1 ? pool.size : 1;
     const panel = Math.max(1, Math.floor(PANEL_BYTES / (xr.d4 * 4 * this.#rows)));
@@ -298,11 +351,40 @@ export class WasmKernel implements CpuKernel {
     }
   }
 
-  /** x resident in memory, copied only when it is not the one already there. */
-  #loadX(x: Matrix): ResidentX {
+  /** How a call holds x: whole and resident, or through a window (see RESIDENT_X_BYTES). */
+  #window(x: Matrix): XWindow {
     if (x.data.length !== x.rows * x.cols) {
       throw new RangeError(`matrix ${x.rows} x ${x.cols} has ${x.data.length} values`);
     }
+    const d4 = Math.max(4, Math.ceil(x.cols / 4) * 4);
+    const blockBytes = this.#rows * d4 * 4;
+    const nbAll = Math.ceil(x.rows / this.#rows);
+    if (nbAll * blockBytes <= this.#residentBytes) {
+      return { d4, chunkRows: x.rows, nb: nbAll, end: X_OFFSET + nbAll * blockBytes, whole: true };
+    }
+    const nb = Math.max(1, Math.floor(this.#residentBytes / blockBytes));
+    return { d4, chunkRows: nb * this.#rows, nb, end: X_OFFSET + nb * blockBytes, whole: false };
+  }
+
+  /** Rows [r0, r0 + chunkRows) of x packed at X_OFFSET (the resident copy when x is whole). */
+  #loadChunk(x: Matrix, w: XWindow, r0: number): XChunk {
+    if (w.whole) {
+      const xr = this.#loadX(x);
+      return { d4: xr.d4, nb: xr.nb, r0: 0, r1: x.rows };
+    }
+    // The window is overwritten: whatever was resident is gone.
+    this.#x = undefined;
+    const r1 = Math.min(x.rows, r0 + w.chunkRows);
+    const m = r1 - r0;
+    const nb = Math.ceil(m / this.#rows);
+    const f = new Float32Array(this.#memory.buffer);
+    const rows = x.data.subarray(r0 * x.cols, r1 * x.cols);
+    pack(f, X_OFFSET >> 2, rows, m, x.cols, w.d4, this.#rows, nb * this.#rows);
+    return { d4: w.d4, nb, r0, r1 };
+  }
+
+  /** x resident in memory, copied only when it is not the one already there. */
+  #loadX(x: Matrix): ResidentX {
     const cur = this.#x;
     const sample = sampleOf(x.data);
     if (

@@ -17,6 +17,7 @@
  */
 import { throwIfAborted } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
+import { seedingInput } from '../core/seeding.ts';
 import type {
   Assignment,
   KMeansBackend,
@@ -216,9 +217,13 @@ export class GpuBackend implements KMeansBackend {
       }
       // Two buffer scopes: k-means++'s buffers (D^2 rows up to one binding) are gone before
       // Lloyd allocates its own.
+      // The CPU backend's seeding rows (seeding.ts): a sample is uploaded on its own and its
+      // padded centroids have x's d4, so Lloyd takes them as they are.
       const rng = new Rng(options.seed);
+      const seedRows = seedingInput(x, k, options.seed, options.seeding);
+      const seedUp = seedRows === x ? up : ctx.upload(seedRows);
       const init = await ctx.inScope((scope) =>
-        gpuKMeansPlusPlus(ctx, scope, x, up, k, rng, options.signal),
+        gpuKMeansPlusPlus(ctx, scope, seedRows, seedUp, k, rng, options.signal),
       );
       return ctx.inScope((scope) => gpuLloyd(ctx, scope, x, up, init, k, options));
     });

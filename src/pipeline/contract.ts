@@ -185,6 +185,29 @@ export interface SuggestedSettings {
    * suggestion was fitted to; absent when none was measured (estimates use the core's default)
    */
   readonly throughput?: KMeansThroughput;
+  /** the automatic plan against the paper's shape, for the settings panel */
+  readonly shape?: ShapeAdvice;
+}
+
+/**
+ * How the suggested levels stand against the paper's shape (at most 50 items per finest
+ * cluster): one or two sentences, and when the shape does not fit the time budget, the other
+ * plan the person may pick instead (the suggestion is the one that fits the budget).
+ */
+export interface ShapeAdvice {
+  /** plain words: what the budget buys and what the paper's shape costs */
+  readonly summary: string;
+  /** whether the suggested levels keep the paper's shape */
+  readonly inBand: boolean;
+  readonly alternative?: {
+    /** the button's words, e.g. "Keep the paper's shape" */
+    readonly label: string;
+    readonly k: readonly number[];
+    readonly r: readonly number[];
+    readonly iterations: number;
+    /** estimated clustering seconds on this device */
+    readonly seconds: number;
+  };
 }
 
 /* ------------------------------------------------------------------------------------------ */

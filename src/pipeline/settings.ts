@@ -11,7 +11,7 @@ import {
   type KMeansThroughput,
 } from '../core';
 import { DEFAULT_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
-import type { RunSettings, SettingsProblem, SuggestedSettings } from './contract';
+import type { RunSettings, SettingsProblem, ShapeAdvice, SuggestedSettings } from './contract';
 import type { DatasetRecord } from '../store/schema';
 
 export { DEFAULT_TARGET_FRACTION, defaultTarget, hierarchyConfig } from '../core';
@@ -57,6 +57,24 @@ export function suggest(
       : throughput;
   const plan = resolvePlan({ n, d, throughput: measured });
   const c = plan.config;
+  // The plan not picked when the paper's shape does not fit the budget: one click away.
+  const choice = plan.shape.choice;
+  const other = choice && (choice.picked === 'budget' ? choice.shape : choice.budget);
+  const shape: ShapeAdvice = {
+    summary: plan.shape.summary,
+    inBand: plan.shape.inBand,
+    ...(choice && other
+      ? {
+          alternative: {
+            label: choice.picked === 'budget' ? "Keep the paper's shape" : 'Fit the time budget',
+            k: other.config.levels.map((l) => l.k),
+            r: other.config.levels.map((l) => l.sampleSize),
+            iterations: other.config.nIters,
+            seconds: other.seconds,
+          },
+        }
+      : {}),
+  };
   const settings: RunSettings = {
     model,
     provider: 'auto',
@@ -92,6 +110,7 @@ export function suggest(
         'Near-copies (resized, re-encoded, tinted) would crowd the clusters they sit in; one of each group is kept.',
     },
     ...(measured ? { throughput: measured } : {}),
+    shape,
   };
 }
 

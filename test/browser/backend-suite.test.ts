@@ -110,6 +110,15 @@ const cases: Case[] = [
     exact: false,
   },
   { name: 'k above N is capped', x: blobs(10, 5, 3, 4), k: 20, nIters: 3, seed: 4, exact: true },
+  {
+    // over SEED_MIN_ROWS rows: every backend seeds from the same sample (src/core/seeding.ts)
+    name: 'k-means++ on a sample, N=20000 D=4 K=8',
+    x: blobs(20_000, 4, 8, 5),
+    k: 8,
+    nIters: 3,
+    seed: 5,
+    exact: true,
+  },
 ];
 
 /** The reference results, computed once with the plain-JS CPU backend. */

@@ -307,4 +307,40 @@ describe('SettingsPanel', () => {
     expect(el.querySelectorAll('table.levels tbody tr')).toHaveLength(2);
     expect(el.querySelector('.estimate')?.textContent).toMatch(/About/);
   });
+
+  it("says what the budget buys against the paper's shape, and applies the shape in one click", () => {
+    const changes: [keyof RunSettings, unknown][] = [];
+    const shape = {
+      summary: "The paper's shape needs at least 20000 finest clusters (at most 50 items each).",
+      inBand: false,
+      alternative: {
+        label: "Keep the paper's shape",
+        k: [20000, 4000],
+        r: [1, 3],
+        iterations: 10,
+        seconds: 5000,
+      },
+    };
+    const el = show(SettingsPanel, {
+      settings,
+      suggested: { settings, why: {}, shape },
+      problems: [],
+      n: 1_000_000,
+      precomputed: true,
+      models: [],
+      estimate: { embed: 0, cluster: 110, total: 110 },
+      canRun: true,
+      onchange: (key: keyof RunSettings, value: unknown) => void changes.push([key, value]),
+      onreset: () => {},
+      onrun: () => {},
+    });
+    const note = el.querySelector('[data-testid="shape-note"]')!;
+    expect(note.textContent).toContain(shape.summary);
+    note.querySelector('button')!.click();
+    expect(changes).toEqual([
+      ['k', [20000, 4000]],
+      ['r', [1, 3]],
+      ['iterations', 10],
+    ]);
+  });
 });

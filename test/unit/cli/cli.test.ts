@@ -475,4 +475,51 @@ describe('strata CLI', () => {
       readFileSync(join(file('run1'), 'selection.npy')),
     );
   });
+
+  it("says what the budget buys against the paper's shape, and --fit shape keeps the shape", async () => {
+    // 6000 rows: the shape needs k1 >= 6000 / 50 = 120; a budget of 1 ms buys only the floor, 100.
+    const rng = new Rng(3);
+    writeFileSync(
+      file('pool6k.npy'),
+      writeNpy(
+        Float32Array.from({ length: 6000 * 4 }, () => rng.normal()),
+        [6000, 4],
+      ),
+    );
+    const run = (fit: string[], out: string): Promise<Result> =>
+      strata([
+        'curate',
+        '--embeddings',
+        file('pool6k.npy'),
+        '--target',
+        '600',
+        '--budget',
+        '0.001',
+        ...fit,
+        '--resample',
+        '0',
+        '--out',
+        file(out),
+      ]);
+    const [budget, shape, bad] = await Promise.all([
+      run([], 'fit-budget'),
+      run(['--fit', 'shape'], 'fit-shape'),
+      run(['--fit', 'paper'], 'fit-bad'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--fit/);
+    expect(budget.code, budget.stderr).toBe(0);
+    expect(budget.stderr).toMatch(/The paper's shape needs at least 120 finest clusters/);
+    expect(budget.stderr).toMatch(/running the 'budget' plan; --fit shape runs the other/);
+    expect(shape.code, shape.stderr).toBe(0);
+    const k1 = (out: string): number => {
+      const r = JSON.parse(readFileSync(join(file(out), 'run.json'), 'utf8')) as {
+        parameters: { levels: { k: number }[]; seeding: string };
+        plan: { shape: { choice: { picked: string } } };
+      };
+      expect(r.parameters.seeding).toBe('sampled');
+      return r.parameters.levels[0].k;
+    };
+    expect([k1('fit-budget'), k1('fit-shape')]).toEqual([100, 120]);
+  });
 });

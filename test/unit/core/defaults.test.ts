@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_BUDGET_SECONDS,
   DEFAULT_ITERS,
+  LEVEL1_MAX_CLUSTER_SIZE,
+  MIN_ITERS,
+  TOP_CLUSTERS_PER_CONCEPT,
   estimateFlops,
   estimateFlopsParts,
   estimateSeconds,
@@ -51,6 +54,50 @@ describe('suggestHierarchy', () => {
     // A bigger budget never gives a smaller k1.
     const more = suggestHierarchy(n, d, { flopsPerSecond: 4e9, budgetSeconds: 600 });
     expect(more.config.levels[0].k).toBeGreaterThanOrEqual(k1);
+  });
+
+  it("keeps 100k x 384 inside the paper's band at a CPU's measured rates", () => {
+    // the command line's probe here: about 50 GFLOP/s assignment, 20 for k-means++ scoring
+    const s = suggestHierarchy(100_000, 384, { flopsPerSecond: 50e9, initFlopsPerSecond: 20e9 });
+    const k1 = s.config.levels[0].k;
+    expect(100_000 / k1).toBeLessThanOrEqual(LEVEL1_MAX_CLUSTER_SIZE);
+    expect(s.shape).toMatchObject({ band: [10, LEVEL1_MAX_CLUSTER_SIZE], inBand: true });
+    expect(s.shape.rowsPerCluster).toBe(Math.round(100_000 / k1));
+    expect(s.shape.choice).toBeUndefined();
+    expect(s.estimatedSeconds).toBeLessThanOrEqual(DEFAULT_BUDGET_SECONDS);
+    expect(s.rationale.join('\n')).toMatch(/inside the paper's 10-50/);
+  });
+
+  it("says what the budget buys and what the paper's shape costs, and runs the one asked for", () => {
+    const rates = { flopsPerSecond: 50e9, initFlopsPerSecond: 20e9 };
+    const budget = suggestHierarchy(1_000_000, 384, rates);
+    const choice = budget.shape.choice!;
+    expect(choice.picked).toBe('budget');
+    expect(choice.shape.config.levels[0].k).toBe(1_000_000 / LEVEL1_MAX_CLUSTER_SIZE);
+    expect(choice.shape.config.nIters).toBe(MIN_ITERS);
+    expect(choice.shape.seconds).toBeGreaterThan(DEFAULT_BUDGET_SECONDS);
+    expect(choice.budget.seconds).toBeLessThanOrEqual(DEFAULT_BUDGET_SECONDS);
+    expect(budget.config).toEqual(choice.budget.config);
+    expect(budget.shape.inBand).toBe(false);
+    expect(budget.shape.summary).toMatch(
+      /^The paper's shape needs at least 20000 finest clusters \(at most 50 items each\): about \d+ min on this device; the 2 min budget buys \d+ \(about \d+ items each\)\.$/,
+    );
+    const shape = suggestHierarchy(1_000_000, 384, { ...rates, fit: 'shape' });
+    expect(shape.config).toEqual(choice.shape.config);
+    expect(shape.estimatedSeconds).toBe(choice.shape.seconds);
+    expect(shape.shape).toMatchObject({ inBand: true, rowsPerCluster: LEVEL1_MAX_CLUSTER_SIZE });
+  });
+
+  it('gives the top level a few clusters per concept asked for', () => {
+    const top = (concepts: number): number[] =>
+      suggestHierarchy(100_000, 64, { flopsPerSecond: 1e15, concepts }).config.levels.map(
+        (l) => l.k,
+      );
+    expect(top(20)).toEqual([10000, 2000, 400, 20 * TOP_CLUSTERS_PER_CONCEPT]);
+    expect(top(30)).toEqual([10000, 2000, 400, 30 * TOP_CLUSTERS_PER_CONCEPT]);
+    // without concepts: shrink while at least MIN_TOP_K remain
+    expect(suggestHierarchy(100_000, 64, { flopsPerSecond: 1e15 }).config.levels.length).toBe(4);
+    expect(() => suggestHierarchy(100, 2, { concepts: 0 })).toThrow(/concepts/);
   });
 
   it('says so when even the smallest plan is over budget', () => {

@@ -156,6 +156,25 @@ describe('resolvePlan', () => {
     expect(one.config.levels.map((l) => l.sampleSize)).toEqual([4, 4, 4]);
   });
 
+  it("carries the plan against the paper's shape, and runs the shape when asked", () => {
+    const throughput = { assign: 50e9, init: 20e9 };
+    const p = resolvePlan({ n: 1_000_000, d: 384, throughput });
+    expect(p.shape).toEqual(p.automatic.shape);
+    expect(p.shape.choice?.picked).toBe('budget');
+    expect(p.estimatedSeconds).toBeLessThanOrEqual(p.budgetSeconds);
+    const shape = resolvePlan({ n: 1_000_000, d: 384, throughput, settings: { fit: 'shape' } });
+    expect(shape.config.levels[0].k).toBe(20_000);
+    expect(shape.estimatedSeconds).toBeGreaterThan(shape.budgetSeconds);
+    expect(shape.picked).toContain('k');
+    const concepts = resolvePlan({
+      n: 100_000,
+      d: 64,
+      throughput: { assign: 1e15, init: 1e15 },
+      settings: { concepts: 20 },
+    });
+    expect(concepts.config.levels.map((l) => l.k)).toEqual([10000, 2000, 400, 60]);
+  });
+
   it('plans a reference job with the ideal shape, no budget and no level-1 resampling', async () => {
     const here = resolvePlan({ n: 1_000_000, d: 384 });
     const job = jobPlan(1_000_000, 384);
