@@ -163,7 +163,7 @@ export function validate(s: RunSettings, n: number): SettingsProblem[] {
   if (!Number.isSafeInteger(s.seed)) err('seed', 'The seed must be a whole number.');
 
   if (s.dedup !== undefined && s.dedup !== null && !(s.dedup > 0 && s.dedup <= 1)) {
-    err('dedup', 'The duplicate threshold is a similarity between 0 and 1 (for example 0.85).');
+    err('dedup', 'The duplicate threshold is a similarity between 0 and 1 (for example 0.9).');
   } else if (typeof s.dedup === 'number' && s.dedup < 0.5) {
     warn(
       'dedup',
