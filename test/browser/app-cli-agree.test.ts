@@ -53,7 +53,7 @@ const SETTINGS: RunSettings = {
   seed: 5,
   backend: 'cpu',
   // The clustering and sampling arithmetic is what is compared; the near-duplicate search is off
-  // on both sides (these random 16-D rows would mostly count as near-duplicates at 0.85).
+  // on both sides (these random 16-D rows would mostly count as near-duplicates).
   dedup: null,
 };
 

@@ -497,7 +497,7 @@ describe('strata CLI', () => {
         ...fit,
         '--resample',
         '0',
-        // 4-D noise: at cosine 0.85 most rows are each other's "near-duplicates"
+        // 4-D noise: at the default threshold most rows are each other's "near-duplicates"
         '--no-dedup',
         '--out',
         file(out),

@@ -211,7 +211,7 @@ describe('the app, strata curate and strata export-job', () => {
       'js',
       // The plan is resolved for the rows clustered: with near-duplicates set aside that is
       // fewer rows than the app's suggestion for the dataset sees (and this pool of Gaussian
-      // blobs in a few dimensions is mostly "near-duplicates" at cosine 0.85).
+      // blobs in a few dimensions is mostly "near-duplicates" at the default threshold).
       '--no-dedup',
       '--out',
       join(dir, 'curated'),
