@@ -18,6 +18,7 @@ import { putImportedRun } from '../store/imports';
 import type { LevelData } from '../store/levels';
 import { getDataset, itemPages, listDatasets, putDataset } from '../store/records';
 import type { DatasetRecord, ItemRecord, Notice, RunRecord } from '../store/schema';
+import { zeroCounters } from '../store/schema';
 import { fromReferenceConfig } from '../interop/config';
 import type { ParsedReference, ReferenceInput } from '../interop/service';
 import { labelOf, nameOf } from '../ingest/paths';
@@ -279,14 +280,7 @@ export async function importReferenceRun(
     backendUsed: 'the reference pipeline, elsewhere (imported)',
     notices,
     skipped: [],
-    counters: {
-      embedded: 0,
-      embedReused: 0,
-      levelsComputed: 0,
-      stepsComputed: 0,
-      clusterResumes: 0,
-      dedupComputed: 0,
-    },
+    counters: zeroCounters(),
     selected: rows.length,
   };
   await putImportedRun(db, run, rowItems, levels, {

@@ -13,6 +13,7 @@ import {
 } from '../store/records';
 import type { Db } from '../store/db';
 import type { RunRecord } from '../store/schema';
+import { zeroCounters } from '../store/schema';
 import type { ClusterPort } from './cluster-port';
 import { STAGES, type RunInfo, type RunSettings, type WorkspaceEvent } from './contract';
 import { toRunInfo } from './convert';
@@ -108,14 +109,7 @@ export class RunManager {
       dim: 0,
       notices: [],
       skipped: [],
-      counters: {
-        embedded: 0,
-        embedReused: 0,
-        levelsComputed: 0,
-        stepsComputed: 0,
-        clusterResumes: 0,
-        dedupComputed: 0,
-      },
+      counters: zeroCounters(),
     };
     await putRun(this.#s.db, run);
     const info = toRunInfo(run);

@@ -142,6 +142,18 @@ export interface RunCounters {
   readonly dedupComputed: number;
 }
 
+/** Counters of a run that has done no work yet (a new run, an imported one). */
+export function zeroCounters(): RunCounters {
+  return {
+    embedded: 0,
+    embedReused: 0,
+    levelsComputed: 0,
+    stepsComputed: 0,
+    clusterResumes: 0,
+    dedupComputed: 0,
+  };
+}
+
 /** A run as the UI sees it (the contract re-exports it); RunRecord below adds what only the pipeline needs. */
 export interface RunInfo {
   readonly id: string;
