@@ -87,6 +87,8 @@ async function main(): Promise<void> {
             selected: sel,
             sampled: sel,
             dist2: new Float32Array(n),
+            duplicateGroup: new Int32Array(n).fill(-1),
+            setAside: new Uint8Array(n),
           },
           by: 'curated',
           level: 1,

@@ -42,6 +42,7 @@ import type {
   CurationEdits,
   DuplicateGroup,
   DuplicateGroups,
+  DuplicateOf,
 } from './explore-types';
 
 export type {
@@ -62,6 +63,7 @@ export type {
   CurationEdits,
   DuplicateGroup,
   DuplicateGroups,
+  DuplicateOf,
 };
 
 export type { JobBundleInfo, JobBundlePlan, ReferenceImportSource } from './interop-types';

@@ -106,6 +106,10 @@ export interface RowFacts {
   readonly sampled: Uint8Array;
   /** squared distance of each row to its level-1 centroid */
   readonly dist2: Float32Array;
+  /** near-duplicate group of each row, -1 = in none (or the run had no near-duplicate search) */
+  readonly duplicateGroup: Int32Array;
+  /** 1 where the row was set aside as a near-duplicate of its group's kept row */
+  readonly setAside: Uint8Array;
 }
 
 export interface SearchHit {
@@ -135,6 +139,18 @@ export interface ItemDetail {
   readonly why: string;
   /** closest rows in the embedding, nearest first */
   readonly neighbours: readonly Neighbour[];
+  /** its near-duplicate group, null when it is in none */
+  readonly duplicates: DuplicateOf | null;
+}
+
+/** An item's near-duplicate group, seen from one member. */
+export interface DuplicateOf {
+  readonly group: number;
+  /** members, the kept one included */
+  readonly size: number;
+  /** the row kept for the group */
+  readonly representative: number;
+  readonly representativeName: string;
 }
 
 export type EditAction = 'include' | 'exclude';

@@ -5,10 +5,10 @@
  */
 import type { Db } from '../store/db';
 import { getEdits } from '../store/edits';
-import { getDedup } from '../store/dedup';
+import { getDedup, type DedupData } from '../store/dedup';
 import { getItems } from '../store/records';
 import type { ItemRecord, RunRecord } from '../store/schema';
-import type { ItemDetail, Neighbour, RowFacts, SearchHit } from './contract';
+import type { DuplicateOf, ItemDetail, Neighbour, RowFacts, SearchHit } from './contract';
 import { toItemInfo } from './convert';
 import { itemsOfRows, type ExploreIndex } from './inspect';
 import { loadRunMatrix } from './run-data';
@@ -37,13 +37,42 @@ export async function rowFacts(db: Db, run: RunRecord, index: ExploreIndex): Pro
     const l = index.levels[t].labels;
     clusters.push(t === 0 ? l.slice() : Int32Array.from(clusters[t - 1], (c) => l[c]));
   }
+  const n = index.rowItems.length;
+  const dup = run.settings.dedup != null ? await getDedup(db, run.id) : undefined;
+  const duplicateGroup = dup?.group.length === n ? dup.group.slice() : new Int32Array(n).fill(-1);
+  const setAside = new Uint8Array(n);
+  if (dup?.keep.length === n) for (let r = 0; r < n; r++) setAside[r] = dup.keep[r] ? 0 : 1;
   return {
     clusters,
     labels,
     labelOfRow,
     selected: index.selected.slice(),
     sampled: index.sampled.slice(),
-    dist2: index.levels[0]?.dist2.slice() ?? new Float32Array(index.rowItems.length),
+    dist2: index.levels[0]?.dist2.slice() ?? new Float32Array(n),
+    duplicateGroup,
+    setAside,
+  };
+}
+
+/** The near-duplicate group `row` belongs to, seen from that row; null when it is in none. */
+async function duplicatesOf(
+  db: Db,
+  index: ExploreIndex,
+  datasetId: string,
+  dup: DedupData | undefined,
+  row: number,
+): Promise<DuplicateOf | null> {
+  const g = dup?.group[row] ?? -1;
+  if (!dup || g < 0) return null;
+  let size = 0;
+  for (let r = 0; r < dup.group.length; r++) if (dup.group[r] === g) size++;
+  const representative = dup.representative[g];
+  const [rep] = await itemsOfRows(db, index, datasetId, [representative]);
+  return {
+    group: g,
+    size,
+    representative,
+    representativeName: rep?.name ?? `item ${representative}`,
   };
 }
 
@@ -135,16 +164,15 @@ export async function itemDetail(
   const edits = (await getEdits(db, run.id))?.applied ?? [];
   const last = [...edits].reverse().find((e) => e.rows.includes(row));
   const dup = run.settings.dedup != null ? await getDedup(db, run.id) : undefined;
+  const duplicates = await duplicatesOf(db, index, run.datasetId, dup, row);
   let why: string;
   if (last) {
     why = `You ${last.action === 'include' ? 'included' : 'excluded'} it by hand (${last.what}).`;
     why += sampled
       ? ' The balanced sampling had kept it.'
       : ' The balanced sampling had left it out.';
-  } else if (dup && !dup.keep[row]) {
-    const rep = dup.representative[dup.group[row]];
-    const [keptItem] = await itemsOfRows(db, index, run.datasetId, [rep]);
-    why = `Set aside as a near-duplicate of ${keptItem?.name ?? `item ${rep}`} (similarity ${dup.threshold} or more), which stayed in the pool; it was not clustered.`;
+  } else if (dup && !dup.keep[row] && duplicates) {
+    why = `Set aside as a near-duplicate of ${duplicates.representativeName} (similarity ${dup.threshold} or more), which stayed in the pool; it was not clustered.`;
   } else if (sampled) {
     why = `Kept by the balanced sampling: its level-1 cluster #${c1} holds ${size} items and ${kept} of them were kept (picked ${run.settings.leafStrategy === 'random' ? 'at random' : run.settings.leafStrategy === 'closest' ? 'closest to the centre first' : 'furthest from the centre first'}).`;
   } else if (c1 !== undefined) {
@@ -159,5 +187,6 @@ export async function itemDetail(
     sampled,
     why,
     neighbours: await neighbours(db, run, index, row, k),
+    duplicates,
   };
 }

@@ -132,9 +132,23 @@ describe('the dedup stage', () => {
 
     // A row set aside says so up close, naming the item kept for it.
     const asideRow = g.keep.findIndex((v) => v === 0);
-    expect((await ws.itemDetail(run.id, asideRow)).why).toMatch(
-      /^Set aside as a near-duplicate of /,
-    );
+    const aside = await ws.itemDetail(run.id, asideRow);
+    expect(aside.why).toMatch(/^Set aside as a near-duplicate of /);
+    const asideGroup = g.group[asideRow];
+    expect(aside.duplicates).toMatchObject({
+      group: asideGroup,
+      size: g.group.filter((x) => x === asideGroup).length,
+      representative: g.representative[asideGroup],
+    });
+    const kept = await ws.itemDetail(run.id, g.representative[asideGroup]);
+    expect(kept.duplicates?.representative).toBe(g.representative[asideGroup]);
+    const lone = g.group.findIndex((x) => x < 0);
+    if (lone >= 0) expect((await ws.itemDetail(run.id, lone)).duplicates).toBeNull();
+
+    // The map's facts: every row's group, and the rows set aside (what the map colours apart).
+    const facts = await ws.rowFacts(run.id);
+    expect([...facts.duplicateGroup]).toEqual([...g.group]);
+    expect([...facts.setAside]).toEqual([...g.keep].map((v) => 1 - v));
 
     // "Keep these too" on the largest group: an include edit brings its members into the subset.
     const big = page.groups[0];

@@ -2,7 +2,8 @@
  * The explorer end to end, in the built app: a finished run on the small emoji folder, the map
  * zoomed and lassoed (the results grid filters to the lassoed region), an item opened in its
  * detail view and excluded by hand (the curated count and the manifest drop by one), the
- * exclusion still there after a reload, and a search by file name landing on its card.
+ * exclusion still there after a reload, a search by file name landing on its card, and a
+ * near-duplicate group shown on the map.
  * Screenshots of every view at desktop and narrow widths.
  */
 import { readFileSync } from 'node:fs';
@@ -62,6 +63,10 @@ describe('exploring and editing a finished run in the built app', () => {
     await page.goto(preview.url);
     await page.locator('input[data-role="folder-input"]').setInputFiles(fixture.root);
     await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 60_000 });
+    // Near-duplicate removal on, at a threshold that groups the fixture's skin-tone variants.
+    await page.locator('#s-dedup-on').check();
+    await page.locator('#s-dedup').fill('0.8');
+    await page.locator('#s-dedup').press('Tab');
     await page.getByRole('button', { name: 'Run curation' }).click();
     await page.getByText('Curated subset ready').waitFor({ timeout: 240_000 });
     const map = page.getByRole('img', { name: /^Map of \d+ embeddings/ });
@@ -202,6 +207,26 @@ describe('exploring and editing a finished run in the built app', () => {
     await hit.first().locator('img').waitFor();
     await hit.first().scrollIntoViewIfNeeded();
     await snap(page, 'x05-search');
+
+    // Near-duplicates: a group shown on the map filters the grid to its members, and the map's
+    // legend counts the rows set aside.
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    const dups = page.locator('[data-view="duplicates"]');
+    const group = dups.locator('li.group').first();
+    await group.waitFor();
+    await group.scrollIntoViewIfNeeded();
+    const members = await group.locator('ul.thumbs > li').count();
+    expect(members).toBeGreaterThan(1);
+    await snap(page, 'x06-duplicates');
+    await group.getByRole('button', { name: 'Show on the map' }).click();
+    await expect
+      .poll(async () => Number((await matches.textContent())?.replace(/,/g, '')))
+      .toBe(members);
+    await expect.poll(() => grid.count()).toBe(members);
+    expect(await page.locator('.legend').first().textContent()).toMatch(
+      /set aside as near-duplicates \(\d+\)/,
+    );
+    await snap(page, 'x07-duplicate-group');
 
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);

@@ -1,5 +1,6 @@
 /**
- * Point colours of the map: by curated state, by cluster at a chosen level, or by folder label;
+ * Point colours of the map: by curated state (set-aside near-duplicates apart), by cluster at a
+ * chosen level, or by folder label;
  * rows outside the active filter fade, rows of the open cluster or selection stand out. Pure
  * functions from per-row facts to one RGBA byte quadruple per point (the renderer's buffer).
  */
@@ -27,6 +28,8 @@ export const POOL: readonly [number, number, number] = [138, 144, 153];
 export const CURATED: readonly [number, number, number] = [194, 106, 0];
 export const EXCLUDED: readonly [number, number, number] = [200, 40, 60];
 export const INCLUDED: readonly [number, number, number] = [40, 150, 80];
+/** set aside as a near-duplicate (violet: apart from the pool's grey and the curated amber) */
+export const SET_ASIDE: readonly [number, number, number] = [124, 92, 196];
 
 export function hex(c: readonly [number, number, number]): string {
   return `rgb(${c[0]} ${c[1]} ${c[2]})`;
@@ -56,6 +59,7 @@ export function pointColours(input: ColourInput): Uint8Array {
       c = l < 0 ? POOL : PALETTE[l % PALETTE.length];
     } else if (facts.selected[i] && !facts.sampled[i]) c = INCLUDED;
     else if (!facts.selected[i] && facts.sampled[i]) c = EXCLUDED;
+    else if (!facts.selected[i] && facts.setAside[i]) c = SET_ASIDE;
     else c = facts.selected[i] ? CURATED : POOL;
     let a = by === 'curated' && !facts.selected[i] ? 150 : 210;
     if (visible && !visible[i]) a = 28;

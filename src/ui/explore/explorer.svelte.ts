@@ -2,9 +2,10 @@
  * State of the explore views for one finished run: the cluster tree path the person drilled
  * into, thumbnails (object URLs of stored blobs, released on dispose), and the chart data. Each
  * piece loads on its own so one failure (say, the projection) leaves the others usable.
- * Linked views: the map's lasso, the search box and the label / cluster / status filters make one
- * set of rows that the map, the cluster cards and the results grid all show; hands-on edits
- * (include / exclude) go through the Workspace and every count is reloaded after each.
+ * Linked views: the map's lasso, the search box and the label / cluster / status / near-duplicate
+ * filters make one set of rows that the map, the cluster cards and the results grid all show;
+ * hands-on edits (include / exclude) go through the Workspace and every count is reloaded after
+ * each.
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type {
@@ -34,6 +35,8 @@ export const PREVIEW_LIMIT = 4;
 export const RESULTS_PAGE = 120;
 
 export type StatusFilter = 'any' | 'curated' | 'left-out' | 'edited';
+/** near-duplicates: any row, rows set aside, rows in any group, or one group (its id) */
+export type DuplicateFilter = 'any' | 'set-aside' | 'grouped' | number;
 
 type Loadable<T> =
   { state: 'loading' } | { state: 'ready'; value: T } | { state: 'error'; error: UiError };
@@ -55,6 +58,7 @@ export class Explorer {
   /** top-level cluster id to keep, null = any */
   clusterFilter = $state<number | null>(null);
   statusFilter = $state<StatusFilter>('any');
+  duplicateFilter = $state<DuplicateFilter>('any');
   query = $state('');
   /** rows matching the search box; null when the box is empty */
   searchRows = $state.raw<Int32Array | null>(null);
@@ -114,7 +118,11 @@ export class Explorer {
     const label = this.labelFilter;
     const cluster = this.clusterFilter;
     const status = this.statusFilter;
-    if (!f || (!sel && !hits && label === null && cluster === null && status === 'any')) {
+    const dup = this.duplicateFilter;
+    if (
+      !f ||
+      (!sel && !hits && label === null && cluster === null && status === 'any' && dup === 'any')
+    ) {
       return null;
     }
     const top = f.clusters[f.clusters.length - 1];
@@ -124,7 +132,11 @@ export class Explorer {
       (status === 'any' ||
         (status === 'curated' && f.selected[r] === 1) ||
         (status === 'left-out' && f.selected[r] === 0) ||
-        (status === 'edited' && f.selected[r] !== f.sampled[r]));
+        (status === 'edited' && f.selected[r] !== f.sampled[r])) &&
+      (dup === 'any' ||
+        (dup === 'set-aside' && f.setAside[r] === 1) ||
+        (dup === 'grouped' && f.duplicateGroup[r] >= 0) ||
+        f.duplicateGroup[r] === dup);
     let base: Int32Array | null = sel;
     if (hits) {
       if (base) {
@@ -209,6 +221,7 @@ export class Explorer {
     this.labelFilter = null;
     this.clusterFilter = null;
     this.statusFilter = 'any';
+    this.duplicateFilter = 'any';
     this.query = '';
     this.searchRows = null;
   }
