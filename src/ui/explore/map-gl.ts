@@ -1,9 +1,10 @@
 /**
  * The map's point renderer: WebGL 2, one draw call of gl.POINTS for every row, positions and
  * colours in two buffers uploaded once; panning and zooming change only a uniform, so a frame
- * costs the GPU's point fill and nothing on the JS side (100k points pan at the display's rate,
- * see bench/explore-map.ts). Plus the pure view arithmetic (data <-> screen) and lasso test the
- * component uses for hover and selection.
+ * costs the GPU's point fill and nothing on the JS side. Where that fill is slow (a software
+ * rasteriser, 100k points), frames while the view moves show the last full picture moved and
+ * scaled, one textured quad (see bench/explore-map.ts). Plus the pure view arithmetic
+ * (data <-> screen) and lasso test the component uses for hover and selection.
  *
  * Why hand-written rather than regl-scatterplot or deck.gl: the map needs points, colours, a
  * pan/zoom transform and a lasso; this file is the whole of it, where regl-scatterplot brings
@@ -148,6 +149,32 @@ void main() {
   outColour = vec4(vColour.rgb, vColour.a * edge);
 }`;
 
+/** The snapshot's quad: a unit square placed by `rect` (clip x0, y0, x1, y1), texels copied. */
+const QUAD_VERT = `#version 300 es
+in vec2 corner;
+uniform vec4 rect;
+out vec2 uv;
+void main() {
+  uv = corner;
+  gl_Position = vec4(mix(rect.xy, rect.zw, corner), 0.0, 1.0);
+}`;
+
+const QUAD_FRAG = `#version 300 es
+precision mediump float;
+in vec2 uv;
+uniform sampler2D picture;
+out vec4 outColour;
+void main() {
+  outColour = texture(picture, uv);
+}`;
+
+/**
+ * The snapshot covers this many times the view's width and height, centred on it, so a pan of
+ * up to half a view each way shows drawn points rather than an empty edge. Its cost is only the
+ * larger clear: every point is drawn either way (those off the view are clipped).
+ */
+const SNAPSHOT_SPAN = 2;
+
 function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLShader {
   const s = gl.createShader(type);
   if (!s) throw new Error('WebGL could not create a shader');
@@ -174,13 +201,54 @@ export function spreadOrder(n: number): Uint32Array {
   return order;
 }
 
-/** Draws the points; throws from the constructor where WebGL 2 is not available. */
+function link(
+  gl: WebGL2RenderingContext,
+  vert: string,
+  frag: string,
+  attributes: readonly string[],
+): WebGLProgram {
+  const prog = gl.createProgram();
+  if (!prog) throw new Error('WebGL could not create a program');
+  gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, vert));
+  gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, frag));
+  attributes.forEach((a, i) => gl.bindAttribLocation(prog, i, a));
+  gl.linkProgram(prog);
+  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
+    throw new Error(`map program: ${gl.getProgramInfoLog(prog) ?? 'did not link'}`);
+  }
+  return prog;
+}
+
+/** The last full picture, drawn offscreen: its texture, size in device pixels, and view. */
+interface Snapshot {
+  readonly texture: WebGLTexture;
+  readonly fbo: WebGLFramebuffer;
+  readonly width: number;
+  readonly height: number;
+  /** the view it was drawn at, and the CSS size of the canvas then */
+  view: View | null;
+  cssW: number;
+  cssH: number;
+  /** how many view widths (heights) it covers */
+  span: number;
+}
+
+/**
+ * Draws the points; throws from the constructor where WebGL 2 is not available. A full draw
+ * (`drawSnapshot`) also keeps the picture offscreen, so frames while the view moves can show it
+ * moved and scaled (`drawMoved`: one textured quad, whatever the number of points) until the
+ * view rests and the full draw runs again.
+ */
 export class PointRenderer {
   readonly #gl: WebGL2RenderingContext;
   readonly #prog: WebGLProgram;
   readonly #pos: WebGLBuffer;
   readonly #col: WebGLBuffer;
   readonly #vao: WebGLVertexArrayObject;
+  readonly #quadProg: WebGLProgram;
+  readonly #quadVao: WebGLVertexArrayObject;
+  readonly #quad: WebGLBuffer;
+  #snapshot: Snapshot | null = null;
   #count = 0;
   /** buffer slot -> row: rows in a spread order, so any prefix is an even sample of the map */
   #order: Uint32Array = new Uint32Array(0);
@@ -190,17 +258,19 @@ export class PointRenderer {
     const gl = canvas.getContext('webgl2', { antialias: false, premultipliedAlpha: false });
     if (!gl) throw new Error('This browser cannot draw WebGL 2, which the map needs.');
     this.#gl = gl;
-    const prog = gl.createProgram();
-    if (!prog) throw new Error('WebGL could not create a program');
-    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VERT));
-    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FRAG));
-    gl.bindAttribLocation(prog, 0, 'pos');
-    gl.bindAttribLocation(prog, 1, 'colour');
-    gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
-      throw new Error(`map program: ${gl.getProgramInfoLog(prog) ?? 'did not link'}`);
-    }
-    this.#prog = prog;
+    this.#prog = link(gl, VERT, FRAG, ['pos', 'colour']);
+    this.#quadProg = link(gl, QUAD_VERT, QUAD_FRAG, ['corner']);
+    const quadVao = gl.createVertexArray();
+    const quad = gl.createBuffer();
+    if (!quadVao || !quad) throw new Error('WebGL could not create buffers');
+    this.#quadVao = quadVao;
+    this.#quad = quad;
+    gl.bindVertexArray(quadVao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, quad);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+    gl.enableVertexAttribArray(0);
+    gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+    gl.bindVertexArray(null);
     const vao = gl.createVertexArray();
     const pos = gl.createBuffer();
     const col = gl.createBuffer();
@@ -231,6 +301,7 @@ export class PointRenderer {
     gl.bindBuffer(gl.ARRAY_BUFFER, this.#pos);
     gl.bufferData(gl.ARRAY_BUFFER, xy, gl.STATIC_DRAW);
     this.#count = x.length;
+    if (this.#snapshot) this.#snapshot.view = null;
   }
 
   /** RGBA per point (alpha 0 hides it; alpha 255 draws it larger: the emphasis of a selection). */
@@ -253,6 +324,7 @@ export class PointRenderer {
     const gl = this.#gl;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.#col);
     gl.bufferData(gl.ARRAY_BUFFER, out, gl.DYNAMIC_DRAW);
+    if (this.#snapshot) this.#snapshot.view = null;
   }
 
   /**
@@ -262,7 +334,14 @@ export class PointRenderer {
    */
   draw(view: View, w: number, h: number, dpr: number, pointPx: number, limit = Infinity): void {
     const gl = this.#gl;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, Math.round(w * dpr), Math.round(h * dpr));
+    this.#points(view, w, h, dpr, pointPx, limit);
+  }
+
+  /** Clear the bound target and draw points at `view` over a target of w x h CSS pixels. */
+  #points(view: View, w: number, h: number, dpr: number, pointPx: number, limit: number): void {
+    const gl = this.#gl;
     gl.clearColor(0, 0, 0, 0);
     gl.clear(gl.COLOR_BUFFER_BIT);
     gl.enable(gl.BLEND);
@@ -280,8 +359,101 @@ export class PointRenderer {
     gl.bindVertexArray(null);
   }
 
+  /** The offscreen target for a canvas of w x h device pixels (made again when that changes). */
+  #target(w: number, h: number): Snapshot {
+    const gl = this.#gl;
+    const max = Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE) as number, 8192);
+    const span = Math.max(1, Math.min(SNAPSHOT_SPAN, max / w, max / h));
+    const tw = Math.round(w * span);
+    const th = Math.round(h * span);
+    const old = this.#snapshot;
+    if (old && old.width === tw && old.height === th) return old;
+    if (old) {
+      gl.deleteFramebuffer(old.fbo);
+      gl.deleteTexture(old.texture);
+    }
+    const texture = gl.createTexture();
+    const fbo = gl.createFramebuffer();
+    if (!texture || !fbo) throw new Error('WebGL could not create the map picture');
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA8, tw, th);
+    // Nearest texels: a moved frame took 21 ms against 35 ms with linear filtering (100k
+    // points, 1280 x 800, software rasteriser, load 9-14; bench:explore); the blockiness of a
+    // zoom lasts only until the full draw 120 ms after the view rests.
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    this.#snapshot = { texture, fbo, width: tw, height: th, view: null, cssW: 0, cssH: 0, span };
+    return this.#snapshot;
+  }
+
+  /**
+   * The full draw of every point, kept offscreen (covering SNAPSHOT_SPAN views each way) and
+   * shown; the same picture as `draw` at the same view.
+   */
+  drawSnapshot(view: View, w: number, h: number, dpr: number, pointPx: number): void {
+    const gl = this.#gl;
+    const dw = Math.round(w * dpr);
+    const dh = Math.round(h * dpr);
+    const snap = this.#target(dw, dh);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, snap.fbo);
+    gl.viewport(0, 0, snap.width, snap.height);
+    this.#points(view, w * snap.span, h * snap.span, dpr, pointPx, Infinity);
+    snap.view = view;
+    snap.cssW = w;
+    snap.cssH = h;
+    this.drawMoved(view, w, h, dpr);
+  }
+
+  /**
+   * Show the last full draw moved and scaled to `view`: the cost of one quad. False (nothing
+   * drawn) when there is no picture for the current points, colours and canvas size.
+   */
+  drawMoved(view: View, w: number, h: number, dpr: number): boolean {
+    const snap = this.#snapshot;
+    if (!snap?.view || snap.cssW !== w || snap.cssH !== h) return false;
+    const gl = this.#gl;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, Math.round(w * dpr), Math.round(h * dpr));
+    gl.clearColor(0, 0, 0, 0);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    // The picture's corners in data units, then in the clip space of `view`.
+    const s = snap.view;
+    const hw = (snap.span * w * s.unitsPerPx) / 2;
+    const hh = (snap.span * h * s.unitsPerPx) / 2;
+    const sx = 2 / (w * view.unitsPerPx);
+    const sy = 2 / (h * view.unitsPerPx);
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.#quadProg);
+    gl.uniform4f(
+      gl.getUniformLocation(this.#quadProg, 'rect'),
+      (s.cx - hw - view.cx) * sx,
+      (s.cy - hh - view.cy) * sy,
+      (s.cx + hw - view.cx) * sx,
+      (s.cy + hh - view.cy) * sy,
+    );
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, snap.texture);
+    gl.uniform1i(gl.getUniformLocation(this.#quadProg, 'picture'), 0);
+    gl.bindVertexArray(this.#quadVao);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+    return true;
+  }
+
   dispose(): void {
     const gl = this.#gl;
+    if (this.#snapshot) {
+      gl.deleteFramebuffer(this.#snapshot.fbo);
+      gl.deleteTexture(this.#snapshot.texture);
+      this.#snapshot = null;
+    }
+    gl.deleteBuffer(this.#quad);
+    gl.deleteVertexArray(this.#quadVao);
+    gl.deleteProgram(this.#quadProg);
     gl.deleteBuffer(this.#pos);
     gl.deleteBuffer(this.#col);
     gl.deleteVertexArray(this.#vao);
