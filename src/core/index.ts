@@ -16,3 +16,4 @@ export * from './plan.ts';
 export * from './npy.ts';
 export * from './dedup.ts';
 export * from './dedup-pool.ts';
+export * from './half.ts';

@@ -4,15 +4,29 @@
  * from them is one sequential read, where the cache would first need every file re-hashed; and
  * a second run on the same dataset and model skips the embed stage entirely.
  */
+import { fromHalf, toHalf } from '../core/half';
 import { write, type Db } from './db';
 import {
   prefixRange,
   type DatasetRecord,
   type EmbeddingChunkRecord,
   type ItemRecord,
+  type StoredEmbeddingChunk,
 } from './schema';
 
-/** Append one batch of rows (item indices + row-major data). */
+/** The chunk as it is stored: its rows encoded at half precision when `half`. */
+function encode(rec: EmbeddingChunkRecord, half: boolean): StoredEmbeddingChunk {
+  return half ? { ...rec, data: toHalf(rec.data) } : rec;
+}
+
+/** The chunk with float32 rows, whichever way it was stored. */
+function decode(rec: StoredEmbeddingChunk): EmbeddingChunkRecord {
+  return rec.data instanceof Uint16Array
+    ? { ...rec, data: fromHalf(rec.data) }
+    : { ...rec, data: rec.data };
+}
+
+/** Append one batch of rows (item indices + row-major data), at half precision when `half`. */
 export async function putEmbeddingRows(
   db: Db,
   datasetId: string,
@@ -21,10 +35,10 @@ export async function putEmbeddingRows(
   indices: Int32Array,
   data: Float32Array,
   dim: number,
+  half = false,
 ): Promise<void> {
-  await write(db, ['embeddings'], 'a batch of embeddings', (w) =>
-    w.put('embeddings', { datasetId, model, chunk, dim, indices, data }),
-  );
+  const rec = encode({ datasetId, model, chunk, dim, indices, data }, half);
+  await write(db, ['embeddings'], 'a batch of embeddings', (w) => w.put('embeddings', rec));
 }
 
 /**
@@ -36,20 +50,25 @@ export async function putPrecomputedChunk(
   dataset: DatasetRecord,
   items: readonly ItemRecord[],
   rows: EmbeddingChunkRecord,
+  half = false,
 ): Promise<void> {
+  const rec = encode(rows, half);
   await write(db, ['datasets', 'items', 'embeddings'], 'the embeddings', async (w) => {
     for (const it of items) void w.put('items', it);
-    void w.put('embeddings', rows);
+    void w.put('embeddings', rec);
     await w.put('datasets', dataset);
   });
 }
 
-/** Visit every stored chunk of (dataset, model), in chunk order, one record at a time. */
-export async function forEachEmbeddingChunk(
+/**
+ * Visit every stored chunk of (dataset, model), in chunk order, one record at a time, as stored
+ * (rows possibly at half precision).
+ */
+async function forEachStoredChunk(
   db: Db,
   datasetId: string,
   model: string,
-  visit: (rec: EmbeddingChunkRecord) => void,
+  visit: (rec: StoredEmbeddingChunk) => void,
 ): Promise<void> {
   // Page through with fresh transactions: a long-lived cursor over hundreds of MB would pin
   // the transaction and every record it cloned.
@@ -87,7 +106,7 @@ export async function* embeddingChunks(
   for (;;) {
     const r: IDBKeyRange = after === null ? range : IDBKeyRange.bound(after, range.upper, true);
     const recs = await db.getAll('embeddings', r, page);
-    yield* recs;
+    for (const rec of recs) yield decode(rec);
     if (recs.length < page) return;
     const last = recs[recs.length - 1];
     after = [last.datasetId, last.model, last.chunk];
@@ -109,7 +128,7 @@ export async function embeddedIndices(
   const have = new Set<number>();
   let nextChunk = 0;
   let dim = 0;
-  await forEachEmbeddingChunk(db, datasetId, model, (rec) => {
+  await forEachStoredChunk(db, datasetId, model, (rec) => {
     for (const i of rec.indices) have.add(i);
     nextChunk = rec.chunk + 1;
     dim = rec.dim;
@@ -132,15 +151,18 @@ export async function gatherMatrix(
   let data: Float32Array | null = null;
   let dim = 0;
   const filled = new Uint8Array(rowItems.length);
-  await forEachEmbeddingChunk(db, datasetId, model, (rec) => {
+  await forEachStoredChunk(db, datasetId, model, (rec) => {
     if (!data) {
       dim = rec.dim;
       data = new Float32Array(rowItems.length * dim);
     }
+    const src = rec.data;
     for (let i = 0; i < rec.indices.length; i++) {
       const row = rowOf.get(rec.indices[i]);
       if (row === undefined) continue;
-      data.set(rec.data.subarray(i * dim, (i + 1) * dim), row * dim);
+      const part = src.subarray(i * dim, (i + 1) * dim);
+      if (part instanceof Uint16Array) fromHalf(part, data.subarray(row * dim, (row + 1) * dim));
+      else data.set(part, row * dim);
       filled[row] = 1;
     }
   });

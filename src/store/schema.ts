@@ -247,6 +247,14 @@ export interface EmbeddingChunkRecord {
   data: Float32Array;
 }
 
+/**
+ * A chunk as stored: rows in float32, or in IEEE half precision (binary16 bits) where the
+ * dataset keeps its embeddings at half the space. Readers in store/embeddings.ts decode.
+ */
+export type StoredEmbeddingChunk = Omit<EmbeddingChunkRecord, 'data'> & {
+  data: Float32Array | Uint16Array;
+};
+
 export interface HandleRecord {
   datasetId: string;
   handle: FileSystemDirectoryHandle;
@@ -312,7 +320,7 @@ export interface StrataDB extends DBSchema {
   steps: { key: [string, number, number]; value: StepRecord };
   selections: { key: string; value: SelectionRecord };
   chunks: { key: [string, number]; value: ChunkRecord };
-  embeddings: { key: [string, string, number]; value: EmbeddingChunkRecord };
+  embeddings: { key: [string, string, number]; value: StoredEmbeddingChunk };
   handles: { key: string; value: HandleRecord };
   projections: { key: string; value: ProjectionRecord };
   edits: { key: string; value: EditsRecord };
