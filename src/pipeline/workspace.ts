@@ -9,7 +9,7 @@ import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
   getDataset as getDatasetRecord,
-  getFile,
+  getItems,
   getRunRecord,
   getThumb,
   listDatasets as listDatasetRecords,
@@ -60,6 +60,7 @@ import { asUserError, CancelledError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
 import { EditLog, listEdits } from './edits';
 import { importReferenceRun } from './import-run';
+import { allowDatasetFolder, datasetFolderAccess, openItemFiles, readItemFile } from './item-files';
 import { prepareJobBundle, writeJobBundle, zipJobBundle, type PreparedBundle } from './job-bundle';
 import { RunInspector } from './inspect';
 import { duplicateGroups } from './inspect-dedup';
@@ -187,8 +188,19 @@ export class Workspace implements WorkspaceApi {
     return (await pageItems(this.#db, datasetId, offset, limit)).map(toItemInfo);
   }
 
-  file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
-    return getFile(this.#db, datasetId, index);
+  async file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
+    const d = await getDatasetRecord(this.#db, datasetId);
+    const [item] = await getItems(this.#db, datasetId, [index]);
+    if (!d || !item || d.storage === 'none') return undefined;
+    return readItemFile(await openItemFiles(this.#db, d), item);
+  }
+
+  folderAccess(datasetId: DatasetId): Promise<'granted' | 'ask' | 'denied'> {
+    return datasetFolderAccess(this.#db, datasetId);
+  }
+
+  allowFolder(datasetId: DatasetId): Promise<boolean> {
+    return allowDatasetFolder(this.#db, datasetId);
   }
 
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {

@@ -6,10 +6,11 @@
 import * as Comlink from 'comlink';
 import { write } from '../../store/db';
 import { embeddedIndices, putEmbeddingRows } from '../../store/embeddings';
-import { allItems, getFiles } from '../../store/records';
+import { allItems } from '../../store/records';
 import type { ItemRecord } from '../../store/schema';
 import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../../embed/service';
 import { CancelledError, UserInputError, WorkerStoppedError } from '../errors';
+import { openItemFiles } from '../item-files';
 import type { StageContext } from './context';
 import { embeddingKey, modelOf } from '../settings';
 import { Throughput } from '../throughput';
@@ -70,15 +71,28 @@ async function embedMissing(
   if (!spec) throw new UserInputError(`Unknown model "${ctx.run.settings.model}".`);
 
   const items: EmbedItem[] = [];
-  const files = await getFiles(
-    db,
-    ds.id,
-    missing.map((i) => i.index),
-  );
+  // A folder that cannot be read at all (permission, moved) stops here with its own message;
+  // single files gone or changed are skipped with theirs and the run goes on with the rest.
+  const reader = await openItemFiles(db, ds);
+  const files = await reader.read(missing, (done) => {
+    ctx.checkCancel();
+    if (ds.storage !== 'folder') return;
+    ctx.emit({
+      type: 'progress',
+      runId: ctx.run.id,
+      datasetId: ds.id,
+      stage: 'embed',
+      done: already,
+      total,
+      itemsPerSecond: 0,
+      etaSeconds: null,
+      message: `finding the pictures in the folder: ${done} of ${missing.length}`,
+    });
+  });
   missing.forEach((item, i) => {
     const f = files[i];
-    if (f) items.push({ key: String(item.index), file: f });
-    else ctx.skip(item.path, 'the file is no longer stored; add the folder again');
+    if ('file' in f) items.push({ key: String(item.index), file: f.file });
+    else ctx.skip(item.path, f.problem);
   });
 
   // Chunk numbers from the clock (ms x 1024, +1 per batch): a batch takes far longer than

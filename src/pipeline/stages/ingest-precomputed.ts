@@ -32,6 +32,7 @@ export async function storePrecomputed(
     id: crypto.randomUUID(),
     name: options.name?.trim() || base || 'embeddings',
     source: 'precomputed',
+    storage: 'none',
     createdAt: now,
     updatedAt: now,
     itemCount: 0,
