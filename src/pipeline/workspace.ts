@@ -4,6 +4,7 @@
  * listeners, and delegates: ingest to stages/ingest.ts, runs to the RunManager (runs.ts),
  * questions about a run to the RunInspector (inspect.ts), exports to export.ts.
  */
+import * as Comlink from 'comlink';
 import { uniformThroughput, type KMeansThroughput } from '../core/kmeans-throughput';
 import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
@@ -147,8 +148,11 @@ export class Workspace implements WorkspaceApi {
     return {
       db: this.#db,
       digest: (files) => this.#pool.guard(this.#pool.ingest().digest(files), 'ingest'),
-      parsePrecomputed: (npy, ids) =>
-        this.#pool.guard(this.#pool.ingest().precomputed(npy, ids), 'ingest'),
+      readPrecomputed: (npy, ids, onChunk) =>
+        this.#pool.guard(
+          this.#pool.ingest().precomputed(npy, ids, Comlink.proxy(onChunk)),
+          'ingest',
+        ),
       emit: this.#emit,
       ...(signal ? { signal } : {}),
     };

@@ -8,13 +8,12 @@
 import { normaliseExtensions } from '../../ingest/filters';
 import { requestFolderAccess } from '../../ingest/folder-read';
 import { emptyWalk, walkEntries, walkFiles, walkHandle, type WalkResult } from '../../ingest/walk';
-import type { ParsedPrecomputed } from '../../ingest/service';
 import { getHandle, putHandle } from '../../store/handles';
 import { getDataset } from '../../store/records';
 import type { IngestOptions, IngestReport, IngestSource } from '../contract';
 import { asUserError, UserInputError } from '../errors';
 import type { StageContext } from './context';
-import { storePrecomputed } from './ingest-precomputed';
+import { storePrecomputed, type ReadPrecomputed } from './ingest-precomputed';
 import { ingestWalk, rescanWalk, type IngestContext, type NewDatasetMeta } from './ingest-store';
 
 /** What a drop event held, taken before its handler returns (the browser empties it after). */
@@ -74,9 +73,9 @@ async function droppedFolder(dropped: Dropped): Promise<FileSystemDirectoryHandl
   return only?.kind === 'directory' ? (only as FileSystemDirectoryHandle) : null;
 }
 
-/** An ingest's services: the store, the ingest worker's digest and matrix parser, events. */
+/** An ingest's services: the store, the ingest worker's digest and matrix reader, events. */
 export interface IngestServices extends IngestContext {
-  parsePrecomputed: (npy: File, ids: File | undefined) => Promise<ParsedPrecomputed>;
+  readPrecomputed: ReadPrecomputed;
 }
 
 /** Walk the source and store it as a new dataset (see WorkspaceApi.ingest). */
@@ -131,10 +130,8 @@ export async function ingestSource(
       }
       walk = walkFiles(source.files, source.paths, filter);
       break;
-    case 'precomputed': {
-      const parsed = await ctx.parsePrecomputed(source.npy, source.ids);
-      return storePrecomputed(ctx, source.npy, parsed, options);
-    }
+    case 'precomputed':
+      return storePrecomputed(ctx, source.npy, source.ids, ctx.readPrecomputed, options);
     default:
       walk = emptyWalk();
   }
