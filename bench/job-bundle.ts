@@ -38,6 +38,7 @@ async function fill(spec: Spec): Promise<{ dbName: string; id: string; seconds: 
     id: crypto.randomUUID(),
     name: 'bench',
     source: 'precomputed',
+    storage: 'none',
     createdAt: Date.now(),
     updatedAt: Date.now(),
     itemCount: 0,

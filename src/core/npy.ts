@@ -131,11 +131,25 @@ function toCOrder(src: NpyData, shape: number[]): NpyData {
   return out;
 }
 
+/** What a .npy header says: enough to read the data a slice at a time. */
+export interface NpyHeader {
+  readonly dtype: NpyDtype;
+  readonly shape: number[];
+  readonly fortranOrder: boolean;
+  /** bytes per value */
+  readonly itemSize: number;
+  /** byte offset of the first value */
+  readonly dataOffset: number;
+}
+
+/** Bytes that always hold the header's length field (magic, version, 2 or 4 length bytes). */
+export const NPY_PREAMBLE = 12;
+
 /**
- * Parses a .npy file. The data is a view into `bytes` when its offset is aligned for the dtype,
- * a copy otherwise. Throws NpyError with a specific message for anything it cannot read.
+ * Parses the header at the start of a .npy file. `bytes` may be just the file's beginning:
+ * its first NPY_PREAMBLE bytes tell where the header ends (npyHeaderEnd).
  */
-export function parseNpy(bytes: Uint8Array): NpyArray {
+export function readNpyHeader(bytes: Uint8Array): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new NpyError('not a .npy file (bad magic bytes; expected \\x93NUMPY)');
   }
@@ -143,25 +157,49 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   if (major !== 1 && major !== 2 && major !== 3) {
     throw new NpyError(`unsupported .npy format version ${major}.${bytes[7]}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lenBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lenBytes) throw new NpyError('truncated .npy header');
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = 8 + lenBytes;
-  if (bytes.length < start + headerLen) throw new NpyError('truncated .npy header');
+  const end = npyHeaderEnd(bytes);
+  if (bytes.length < end) throw new NpyError('truncated .npy header');
+  const start = major === 1 ? 10 : 12;
   const decoder = new TextDecoder(major === 3 ? 'utf-8' : 'latin1');
-  const header = parseHeader(decoder.decode(bytes.subarray(start, start + headerLen)));
+  const header = parseHeader(decoder.decode(bytes.subarray(start, end)));
   const info = DTYPES[header.descr];
   if (!info) throw new NpyError(describeDtype(header.descr));
+  return {
+    dtype: info.dtype,
+    shape: header.shape,
+    fortranOrder: header.fortran,
+    itemSize: info.size,
+    dataOffset: end,
+  };
+}
+
+/** Where the header of a .npy file ends, from its first NPY_PREAMBLE bytes. */
+export function npyHeaderEnd(bytes: Uint8Array): number {
+  const major = bytes[6];
+  const lenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lenBytes) throw new NpyError('truncated .npy header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  return 8 + lenBytes + headerLen;
+}
+
+/** The error for a file shorter than its header's shape needs. */
+export function truncatedDataMessage(shape: readonly number[], need: number, have: number): string {
+  return `truncated .npy data: shape (${shape.join(', ')}) needs ${need} bytes, the file has ${have}`;
+}
+
+/**
+ * Parses a .npy file. The data is a view into `bytes` when its offset is aligned for the dtype,
+ * a copy otherwise. Throws NpyError with a specific message for anything it cannot read.
+ */
+export function parseNpy(bytes: Uint8Array): NpyArray {
+  const header = readNpyHeader(bytes);
+  const info = DTYPES[descrOf(header.dtype)];
   const count = header.shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
+  const dataStart = header.dataOffset;
   const need = count * info.size;
   const have = bytes.length - dataStart;
-  if (have < need) {
-    throw new NpyError(
-      `truncated .npy data: shape (${header.shape.join(', ')}) needs ${need} bytes, the file has ${have}`,
-    );
-  }
+  if (have < need) throw new NpyError(truncatedDataMessage(header.shape, need, have));
   const abs = bytes.byteOffset + dataStart;
   let data: NpyData;
   if (abs % info.size === 0) {
@@ -170,8 +208,8 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     const copy = bytes.slice(dataStart, dataStart + need);
     data = info.make(copy.buffer, 0, count);
   }
-  if (header.fortran && header.shape.length > 1) data = toCOrder(data, header.shape);
-  return { dtype: info.dtype, shape: header.shape, data, fortranOrder: header.fortran };
+  if (header.fortranOrder && header.shape.length > 1) data = toCOrder(data, header.shape);
+  return { dtype: info.dtype, shape: header.shape, data, fortranOrder: header.fortranOrder };
 }
 
 function dtypeOf(data: NpyData): NpyDtype {

@@ -4,7 +4,7 @@
  * Every problem gets a message that names the file and says what to change.
  */
 import { InputError } from '../core/errors';
-import { NpyError, parseNpy } from '../core/npy';
+import { NpyError, parseNpy, type NpyDtype } from '../core/npy';
 import { droppedRowsMessage, dropNonFiniteRows, type FiniteRows } from '../core/matrix';
 import type { Matrix } from '../core/types';
 
@@ -24,7 +24,7 @@ export interface Precomputed {
 /** Columns/fields that hold an item's id, in order of preference. */
 const ID_FIELDS = ['id', 'path', 'file', 'filename', 'file_name', 'key', 'name', 'url'];
 
-function fileName(b: Blob, fallback: string): string {
+export function fileName(b: Blob, fallback: string): string {
   return typeof File !== 'undefined' && b instanceof File && b.name ? b.name : fallback;
 }
 
@@ -126,6 +126,61 @@ export function parseIds(text: string, name: string, rows: number): string[] {
   });
 }
 
+/**
+ * The ids of `n` rows: from the ids file (one per row, unique), else the row numbers. Messages
+ * name the file and the line.
+ */
+export async function readIdList(
+  ids: Blob | undefined,
+  n: number,
+  npyName: string,
+): Promise<string[]> {
+  if (!ids) return Array.from({ length: n }, (_, i) => String(i));
+  const idsName = fileName(ids, 'the ids file');
+  const idList = parseIds(await ids.text(), idsName, n);
+  if (idList.length !== n) {
+    throw new PrecomputedError(
+      `${idsName} lists ${idList.length} ids but ${npyName} has ${n} rows; they must match one to one.`,
+    );
+  }
+  const firstLine = new Map<string, number>();
+  idList.forEach((id, i) => {
+    const prev = firstLine.get(id);
+    if (prev !== undefined) {
+      throw new PrecomputedError(
+        `${idsName}: id "${id}" appears twice (entries ${prev + 1} and ${i + 1}); ids must be unique.`,
+      );
+    }
+    firstLine.set(id, i);
+  });
+  return idList;
+}
+
+/** A float matrix's (rows, cols), or the message that says what to change. */
+export function checkMatrix(
+  npyName: string,
+  dtype: NpyDtype,
+  shape: readonly number[],
+): [number, number] {
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new PrecomputedError(
+      `${npyName} holds ${dtype} values; embeddings must be float32 or float64 ` +
+        `(in NumPy: np.save(path, x.astype(np.float32))).`,
+    );
+  }
+  if (shape.length !== 2) {
+    throw new PrecomputedError(
+      `${npyName} is ${shape.length}-D with shape (${shape.join(', ')}); expected a 2-D ` +
+        'array with one row per item (n x d).',
+    );
+  }
+  const [n, d] = shape;
+  if (n === 0 || d === 0) {
+    throw new PrecomputedError(`${npyName} has shape (${n}, ${d}): no rows or no columns.`);
+  }
+  return [n, d];
+}
+
 export async function loadPrecomputed(npy: Blob, ids?: Blob): Promise<Precomputed> {
   const npyName = fileName(npy, 'the .npy file');
   const warnings: string[] = [];
@@ -137,45 +192,9 @@ export async function loadPrecomputed(npy: Blob, ids?: Blob): Promise<Precompute
     if (err instanceof NpyError) throw new PrecomputedError(`${npyName}: ${err.message}`);
     throw err;
   }
-  if (arr.dtype !== 'float32' && arr.dtype !== 'float64') {
-    throw new PrecomputedError(
-      `${npyName} holds ${arr.dtype} values; embeddings must be float32 or float64 ` +
-        `(in NumPy: np.save(path, x.astype(np.float32))).`,
-    );
-  }
-  if (arr.shape.length !== 2) {
-    throw new PrecomputedError(
-      `${npyName} is ${arr.shape.length}-D with shape (${arr.shape.join(', ')}); expected a 2-D ` +
-        'array with one row per item (n x d).',
-    );
-  }
-  const [n, d] = arr.shape;
-  if (n === 0 || d === 0) {
-    throw new PrecomputedError(`${npyName} has shape (${n}, ${d}): no rows or no columns.`);
-  }
+  const [n, d] = checkMatrix(npyName, arr.dtype, arr.shape);
 
-  let idList: string[];
-  if (ids) {
-    const idsName = fileName(ids, 'the ids file');
-    idList = parseIds(await ids.text(), idsName, n);
-    if (idList.length !== n) {
-      throw new PrecomputedError(
-        `${idsName} lists ${idList.length} ids but ${npyName} has ${n} rows; they must match one to one.`,
-      );
-    }
-    const firstLine = new Map<string, number>();
-    idList.forEach((id, i) => {
-      const prev = firstLine.get(id);
-      if (prev !== undefined) {
-        throw new PrecomputedError(
-          `${idsName}: id "${id}" appears twice (entries ${prev + 1} and ${i + 1}); ids must be unique.`,
-        );
-      }
-      firstLine.set(id, i);
-    });
-  } else {
-    idList = Array.from({ length: n }, (_, i) => String(i));
-  }
+  const idList = await readIdList(ids, n, npyName);
 
   // float64 -> float32 here; a value beyond float32's range becomes infinite and its row is
   // dropped with the NaN rows below.

@@ -1,10 +1,10 @@
 /**
  * Writing the selected files into a folder the person picked (File System Access API), keeping
- * their relative paths. Each file is streamed from IndexedDB to disk, never read whole.
+ * their relative paths. Each file is streamed to disk, never read whole; one that cannot be read
+ * is left out and listed in missing-files.txt, as in a zip.
  */
-import type { ExportProgress } from './zip';
 import { safeSegments } from './manifest';
-import type { ZipEntry } from './zip';
+import { MISSING_NAME, missingText, type ExportProgress, type ZipEntry } from './zip';
 
 async function dirFor(
   root: FileSystemDirectoryHandle,
@@ -43,6 +43,7 @@ export async function writeFilesToFolder(
   for (const x of extra) await writeOne(root, x.name, new Blob([x.data]));
   const total = entries.length;
   let bytes = 0;
+  const missing: { name: string; reason: string }[] = [];
   onProgress?.({ done: 0, total, bytes });
   for (let i = 0; i < total; i++) {
     signal?.throwIfAborted();
@@ -51,8 +52,11 @@ export async function writeFilesToFolder(
     if (parts.length === 0) throw new Error(`cannot write a file with the path "${e.name}"`);
     const dir = await dirFor(root, parts.slice(0, -1), cache);
     const blob = await e.open();
-    await writeOne(dir, parts[parts.length - 1], blob);
-    bytes += blob.size;
+    if (blob instanceof Blob) {
+      await writeOne(dir, parts[parts.length - 1], blob);
+      bytes += blob.size;
+    } else missing.push({ name: e.name, reason: blob.missing });
     onProgress?.({ done: i + 1, total, bytes });
   }
+  if (missing.length > 0) await writeOne(root, MISSING_NAME, new Blob([missingText(missing)]));
 }

@@ -1,6 +1,8 @@
 /**
  * A zip of the selected files, streamed: client-zip pulls one file at a time from an async
- * generator that reads it from IndexedDB, so the archive is never held in memory whole.
+ * generator that reads it (from IndexedDB, or from the dataset's folder), so the archive is
+ * never held in memory whole. A file that cannot be read is left out and listed, with why, in
+ * a last entry, so one gone file does not lose the export of the rest.
  */
 import { makeZip } from 'client-zip';
 
@@ -16,8 +18,16 @@ export interface ZipEntry {
   name: string;
   lastModified: number;
   size: number;
-  /** read when the archive reaches this entry */
-  open: () => Promise<Blob>;
+  /** read when the archive reaches this entry; `missing` says why there is no file */
+  open: () => Promise<Blob | { readonly missing: string }>;
+}
+
+/** The entry that lists the files left out of an export, one "path: reason" a line. */
+export const MISSING_NAME = 'missing-files.txt';
+
+export function missingText(missing: readonly { name: string; reason: string }[]): string {
+  const lines = missing.map((m) => `${m.name}: ${m.reason}`);
+  return `${missing.length} selected file${missing.length === 1 ? ' was' : 's were'} left out:\n${lines.join('\n')}\n`;
 }
 
 export function zipStream(
@@ -33,10 +43,16 @@ export function zipStream(
     }
     let done = 0;
     let bytes = 0;
+    const missing: { name: string; reason: string }[] = [];
     onProgress?.({ done, total, bytes });
     for (const e of entries) {
       signal?.throwIfAborted();
       const blob = await e.open();
+      if (!(blob instanceof Blob)) {
+        missing.push({ name: e.name, reason: blob.missing });
+        onProgress?.({ done: ++done, total, bytes });
+        continue;
+      }
       yield {
         name: e.name,
         lastModified: new Date(e.lastModified),
@@ -46,6 +62,9 @@ export function zipStream(
       done++;
       bytes += blob.size;
       onProgress?.({ done, total, bytes });
+    }
+    if (missing.length > 0) {
+      yield { name: MISSING_NAME, input: missingText(missing), lastModified: new Date() };
     }
   }
   return makeZip(files(), { buffersAreUTF8: true });

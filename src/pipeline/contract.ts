@@ -11,6 +11,7 @@
 
 import type {
   DatasetSource,
+  DatasetStorage,
   Notice,
   RunCounters,
   RunInfo,
@@ -78,6 +79,7 @@ export type {
 } from '../core/settings';
 export type {
   DatasetSource,
+  DatasetStorage,
   ExportProgress,
   Notice,
   RunCounters,
@@ -109,6 +111,8 @@ export interface DatasetInfo {
   readonly id: DatasetId;
   readonly name: string;
   readonly source: DatasetSource;
+  /** where its pictures are kept: copies in this browser, or only in the folder on the device */
+  readonly storage: DatasetStorage;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** items that can be embedded / clustered (skipped files are not counted) */
@@ -151,6 +155,7 @@ export type IngestSource =
   | { readonly kind: 'fileList'; readonly files: FileList | readonly File[] }
   /** files with explicit relative paths, e.g. from loadDemoFiles(); paths.length === files.length */
   | { readonly kind: 'files'; readonly files: readonly File[]; readonly paths: readonly string[] }
+  /** a picked folder: its handle is stored instead of copies of its files */
   | { readonly kind: 'directoryHandle'; readonly handle: FileSystemDirectoryHandle }
   /** entries already taken from a DataTransfer (webkitGetAsEntry) or another entry source */
   | { readonly kind: 'entries'; readonly entries: readonly FileSystemEntry[] }
@@ -335,8 +340,12 @@ export interface WorkspaceApi {
   getDataset(datasetId: DatasetId): Promise<DatasetInfo | undefined>;
   /** Items in index order, `limit` at a time (paging for large datasets). */
   listItems(datasetId: DatasetId, offset?: number, limit?: number): Promise<ItemInfo[]>;
-  /** The stored file of an item (for the large view), or undefined for precomputed rows. */
+  /** An item's file: its stored copy, or read from its folder (UserInputError: gone or changed). */
   file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined>;
+  /** 'ask': the dataset's folder can be read only after `allowFolder`, called from a click. */
+  folderAccess(datasetId: DatasetId): Promise<'granted' | 'ask' | 'denied'>;
+  /** Ask the browser to read the dataset's folder again (call from a click); true if allowed. */
+  allowFolder(datasetId: DatasetId): Promise<boolean>;
   /** The stored ~96 px thumbnail (PNG/WebP blob), or undefined when none could be made. */
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined>;
   /** Delete a dataset with its items, files, embeddings and every run on it. */

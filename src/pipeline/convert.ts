@@ -7,6 +7,7 @@ export function toDatasetInfo(d: DatasetRecord): DatasetInfo {
     id: d.id,
     name: d.name,
     source: d.source,
+    storage: d.storage,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     itemCount: d.itemCount,

@@ -6,7 +6,7 @@
 import { readI32, type Db } from '../store/db';
 import { getDedup } from '../store/dedup';
 import { getLevels } from '../store/levels';
-import { getDataset, getFile, getItems } from '../store/records';
+import { getDataset, getItems } from '../store/records';
 import { DB_VERSION, type ItemRecord, type RunRecord } from '../store/schema';
 import {
   clusterPath,
@@ -24,6 +24,7 @@ import { writeFilesToFolder } from '../export/folder';
 import { findModel } from '../embed/models';
 import type { ManifestFormat } from './contract';
 import { curatedRows, editsMeta } from './edits';
+import { openItemFiles } from './item-files';
 import { UserInputError } from './errors';
 import { PRECOMPUTED_MODEL } from './settings';
 import { dependencies, version } from '../../package.json';
@@ -175,20 +176,22 @@ async function fileEntries(
   run: RunRecord,
 ): Promise<{ entries: ZipEntry[]; extras: Extra[] }> {
   const dataset = await getDataset(db, run.datasetId);
-  if (dataset?.source === 'precomputed') {
+  if (!dataset) throw new UserInputError('The dataset of this run no longer exists.');
+  if (dataset.storage === 'none') {
     throw new UserInputError(
       'This dataset is precomputed embeddings: there are no files to export, only the manifest.',
     );
   }
   const { rows, items } = await manifestRows(db, run);
+  // A folder that cannot be read at all says so before anything is written.
+  const files = await openItemFiles(db, dataset);
   const entries: ZipEntry[] = items.map((it) => ({
     name: safeSegments(it.path).join('/'),
     lastModified: it.lastModified,
     size: it.size,
     open: async () => {
-      const f = await getFile(db, it.datasetId, it.index);
-      if (!f) throw new UserInputError(`The file "${it.path}" is no longer stored.`);
-      return f;
+      const [got] = await files.read([it]);
+      return 'file' in got ? got.file : { missing: got.problem };
     },
   }));
   const meta = manifestMeta(run, items.length, await editsMeta(db, run));

@@ -118,6 +118,7 @@ async function storeEmbeddings(
     id: crypto.randomUUID(),
     name: `${p.bundle?.name ?? p.folder} (cluster run)`,
     source: 'precomputed',
+    storage: 'none',
     createdAt: now,
     updatedAt: now,
     itemCount: 0,

@@ -3,7 +3,7 @@
  * cluster, label balance and cluster sizes. Built from stored levels (never their centroids) and
  * kept in memory per run, since a person clicks through many clusters of the same run.
  */
-import { labelBalance, labelSeparation, randomSubsetEntropy, rawCounts, Rng } from '../core';
+import { labelBalance, labelSeparation, randomSubsetEntropySliced, rawCounts, Rng } from '../core';
 import { readI32, type Db } from '../store/db';
 import { getLevels, levelKs, type LevelData } from '../store/levels';
 import { getProjection, putLayout, putProjection } from '../store/projections';
@@ -214,12 +214,19 @@ export async function balanceReport(
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   const ids = Int32Array.from(labelOfRow, (l) => labelIndex.get(l) ?? 0);
   const level1 = index.levels[0];
+  // In slices: the spread's draws are the one long computation here (see SPREAD_SLICE).
+  const randomSpread = await randomSubsetEntropySliced(
+    ids,
+    labels.length,
+    m,
+    new Rng(Rng.derive(seed, 0x5eee)),
+  );
   return {
     labels,
     pool: counts(labelOfRow, all, labels),
     random: counts(labelOfRow, random, labels),
     curated: counts(labelOfRow, index.selectedRows, labels),
-    randomSpread: randomSubsetEntropy(ids, labels.length, m, new Rng(Rng.derive(seed, 0x5eee))),
+    randomSpread,
     separation: level1
       ? labelSeparation(
           ids,

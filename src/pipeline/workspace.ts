@@ -4,12 +4,13 @@
  * listeners, and delegates: ingest to stages/ingest.ts, runs to the RunManager (runs.ts),
  * questions about a run to the RunInspector (inspect.ts), exports to export.ts.
  */
+import * as Comlink from 'comlink';
 import { uniformThroughput, type KMeansThroughput } from '../core/kmeans-throughput';
 import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
   getDataset as getDatasetRecord,
-  getFile,
+  getItems,
   getRunRecord,
   getThumb,
   listDatasets as listDatasetRecords,
@@ -60,6 +61,7 @@ import { asUserError, CancelledError, UserInputError } from './errors';
 import { exportName, manifestBlob, writeRunToFolder, zipRun } from './export';
 import { EditLog, listEdits } from './edits';
 import { importReferenceRun } from './import-run';
+import { allowDatasetFolder, datasetFolderAccess, openItemFiles, readItemFile } from './item-files';
 import { prepareJobBundle, writeJobBundle, zipJobBundle, type PreparedBundle } from './job-bundle';
 import { RunInspector } from './inspect';
 import { duplicateGroups } from './inspect-dedup';
@@ -146,8 +148,11 @@ export class Workspace implements WorkspaceApi {
     return {
       db: this.#db,
       digest: (files) => this.#pool.guard(this.#pool.ingest().digest(files), 'ingest'),
-      parsePrecomputed: (npy, ids) =>
-        this.#pool.guard(this.#pool.ingest().precomputed(npy, ids), 'ingest'),
+      readPrecomputed: (npy, ids, onChunk) =>
+        this.#pool.guard(
+          this.#pool.ingest().precomputed(npy, ids, Comlink.proxy(onChunk)),
+          'ingest',
+        ),
       emit: this.#emit,
       ...(signal ? { signal } : {}),
     };
@@ -187,8 +192,19 @@ export class Workspace implements WorkspaceApi {
     return (await pageItems(this.#db, datasetId, offset, limit)).map(toItemInfo);
   }
 
-  file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
-    return getFile(this.#db, datasetId, index);
+  async file(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {
+    const d = await getDatasetRecord(this.#db, datasetId);
+    const [item] = await getItems(this.#db, datasetId, [index]);
+    if (!d || !item || d.storage === 'none') return undefined;
+    return readItemFile(await openItemFiles(this.#db, d), item);
+  }
+
+  folderAccess(datasetId: DatasetId): Promise<'granted' | 'ask' | 'denied'> {
+    return datasetFolderAccess(this.#db, datasetId);
+  }
+
+  allowFolder(datasetId: DatasetId): Promise<boolean> {
+    return allowDatasetFolder(this.#db, datasetId);
   }
 
   thumbnail(datasetId: DatasetId, index: ItemIndex): Promise<Blob | undefined> {

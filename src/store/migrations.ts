@@ -174,6 +174,18 @@ async function migrateV3Runs(tx: UpgradeTx): Promise<void> {
   }
 }
 
+/* ---------------------------------- version 5 ---------------------------------- */
+
+/** Datasets stored before version 5 kept a copy of every file (or had none: precomputed). */
+async function migrateV4Datasets(tx: UpgradeTx): Promise<void> {
+  const raw = tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>;
+  for (let c = await raw.objectStore('datasets').openCursor(); c; c = await c.continue()) {
+    const old = c.value as { source?: string; storage?: string };
+    if (old.storage !== undefined) continue;
+    await c.update({ ...old, storage: old.source === 'precomputed' ? 'none' : 'copies' });
+  }
+}
+
 /** The idb `upgrade` callback: brings any older version up to DB_VERSION. */
 export function upgrade(
   db: IDBPDatabase<StrataDB>,
@@ -196,6 +208,8 @@ export function upgrade(
     createV4Stores(idb);
     if (oldVersion >= 1) rewrites.push(migrateV3Runs);
   }
+  // Version 5 adds no store, only a field of every dataset record.
+  if (oldVersion < 5 && oldVersion >= 1) rewrites.push(migrateV4Datasets);
   if (rewrites.length === 0) return;
   rewrites
     .reduce((p, step) => p.then(() => step(tx)), Promise.resolve())

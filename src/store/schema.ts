@@ -10,13 +10,16 @@
  *     neighbourhood-keeping map as optional fields of a projection record.
  *  4  'dedup': a run's near-duplicate groups. Runs stored before get a 'dedup' stage marked done
  *     with no groups and the setting off, so they open and resume as they were.
+ *  5  datasets say where their pictures are kept (`storage`): copies in 'files', or only in the
+ *     folder on the person's device, read through its stored handle. Datasets stored before
+ *     kept copies, and are marked so.
  * Migrations live in migrations.ts; each one keeps every record of the version before.
  */
 import type { DBSchema } from 'idb';
 import type { RunSettings } from '../core/settings';
 
 export const DB_NAME = 'strata';
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 /** Where a dataset's items came from; decides what the embed stage does and whether a rescan works. */
 export type DatasetSource =
@@ -27,10 +30,23 @@ export type DatasetSource =
   /** an .npy matrix (+ optional ids file): rows are items, the embed stage only copies them */
   | 'precomputed';
 
+/**
+ * Where a dataset's pictures are kept. Reading from the folder stores only thumbnails and
+ * embeddings, so storage grows by a few kB per picture instead of by the picture itself.
+ */
+export type DatasetStorage =
+  /** a copy of every file in the 'files' store (file lists, drops, browsers without handles) */
+  | 'copies'
+  /** no copies: every read goes through the folder handle in 'handles', by relative path */
+  | 'folder'
+  /** no pictures at all: precomputed rows */
+  | 'none';
+
 export interface DatasetRecord {
   id: string;
   name: string;
   source: DatasetSource;
+  storage: DatasetStorage;
   createdAt: number;
   updatedAt: number;
   /** live (not removed) items */

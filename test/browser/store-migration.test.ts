@@ -6,6 +6,7 @@ import {
   createV1,
   createV2Stores,
   createV3Stores,
+  createV4Stores,
   type ItemRecordV1,
   type LevelRecordV1,
 } from '../../src/store/migrations';
@@ -232,6 +233,29 @@ describe('store schema migration', () => {
     expect(run.counters.dedupComputed).toBe(0);
     expect(run.counters.embedReused).toBe(4);
     expect(await db.get('dedup', 'r3')).toBeUndefined();
+    db.close();
+  });
+
+  it('opens version-4 datasets as keeping copies of their files (none for precomputed rows)', async () => {
+    const open = indexedDB.open(name, 4);
+    open.onupgradeneeded = () => {
+      createV1(open.result);
+      createV2Stores(open.result, open.transaction!);
+      createV3Stores(open.result);
+      createV4Stores(open.result);
+    };
+    const v4 = await req(open);
+    const tx = v4.transaction(['datasets'], 'readwrite');
+    const base = { createdAt: 1, updatedAt: 1, itemCount: 1, bytes: 3, labels: [], nextIndex: 1 };
+    tx.objectStore('datasets').put({ ...base, id: 'f', name: 'album', source: 'directory' });
+    tx.objectStore('datasets').put({ ...base, id: 'p', name: 'rows', source: 'precomputed' });
+    await new Promise((ok) => (tx.oncomplete = ok));
+    v4.close();
+
+    const db = await openStrataDb(name);
+    expect(db.version).toBe(DB_VERSION);
+    expect(await db.get('datasets', 'f')).toMatchObject({ name: 'album', storage: 'copies' });
+    expect(await db.get('datasets', 'p')).toMatchObject({ name: 'rows', storage: 'none' });
     db.close();
   });
 

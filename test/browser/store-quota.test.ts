@@ -73,6 +73,7 @@ describe('a full quota', () => {
       id: 'd',
       name: 'x',
       source: 'files',
+      storage: 'copies',
       createdAt: 0,
       updatedAt: 0,
       itemCount: 3,

@@ -225,6 +225,7 @@ describe('IngestReport', () => {
     id: 'd1',
     name: 'emoji-folder',
     source: 'files',
+    storage: 'copies',
     createdAt: 0,
     updatedAt: 0,
     itemCount: 200,

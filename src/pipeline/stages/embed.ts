@@ -6,10 +6,11 @@
 import * as Comlink from 'comlink';
 import { write } from '../../store/db';
 import { embeddedIndices, putEmbeddingRows } from '../../store/embeddings';
-import { allItems, getFiles } from '../../store/records';
+import { itemPages } from '../../store/records';
 import type { ItemRecord } from '../../store/schema';
 import type { EmbedItem, EmbedProgress, EmbedRows, EmbedSkip } from '../../embed/service';
 import { CancelledError, UserInputError, WorkerStoppedError } from '../errors';
+import { openItemFiles } from '../item-files';
 import type { StageContext } from './context';
 import { embeddingKey, modelOf } from '../settings';
 import { Throughput } from '../throughput';
@@ -19,9 +20,18 @@ export async function embedStage(ctx: StageContext): Promise<void> {
   const ds = ctx.dataset;
   const key = embeddingKey(ctx.run.settings);
   const skippedPaths = new Set(ctx.run.skipped.map((s) => s.path));
-  const candidates = (await allItems(db, ds.id)).filter((i) => !skippedPaths.has(i.path));
   const { have, dim: storedDim } = await embeddedIndices(db, ds.id, key);
-  const missing = candidates.filter((i) => !have.has(i.index));
+  // Items a page at a time, keeping only their numbers and the records still to embed: a
+  // million precomputed rows pass without a million records held or read in one task.
+  const candidates: number[] = [];
+  const missing: ItemRecord[] = [];
+  for await (const page of itemPages(db, ds.id)) {
+    for (const i of page) {
+      if (i.removed || skippedPaths.has(i.path)) continue;
+      candidates.push(i.index);
+      if (!have.has(i.index)) missing.push(i);
+    }
+  }
   ctx.count('embedReused', candidates.length - missing.length);
   const total = candidates.length;
   const got = new Set<number>();
@@ -38,15 +48,16 @@ export async function embedStage(ctx: StageContext): Promise<void> {
     dim ||= storedDim;
   }
 
+  // Only items that were to be embedded now can have been skipped now.
   const skippedNow = new Set(ctx.run.skipped.map((s) => s.path));
-  const rows = candidates.filter(
-    (i) => (have.has(i.index) || got.has(i.index)) && !skippedNow.has(i.path),
+  const lost = new Set(missing.filter((i) => skippedNow.has(i.path)).map((i) => i.index));
+  const rowItems = Int32Array.from(
+    candidates.filter((i) => (have.has(i) || got.has(i)) && !lost.has(i)),
   );
-  if (rows.length === 0) {
+  if (rowItems.length === 0) {
     throw new UserInputError('No image could be embedded, so there is nothing to cluster.');
   }
-  const rowItems = Int32Array.from(rows, (i) => i.index);
-  ctx.run.rows = rows.length;
+  ctx.run.rows = rowItems.length;
   ctx.run.dim = dim;
   ctx.run.stages.embed = { ...ctx.run.stages.embed, done: total, total };
   await write(db, ['runs', 'chunks'], 'the list of embedded items', (w) => {
@@ -70,15 +81,28 @@ async function embedMissing(
   if (!spec) throw new UserInputError(`Unknown model "${ctx.run.settings.model}".`);
 
   const items: EmbedItem[] = [];
-  const files = await getFiles(
-    db,
-    ds.id,
-    missing.map((i) => i.index),
-  );
+  // A folder that cannot be read at all (permission, moved) stops here with its own message;
+  // single files gone or changed are skipped with theirs and the run goes on with the rest.
+  const reader = await openItemFiles(db, ds);
+  const files = await reader.read(missing, (done) => {
+    ctx.checkCancel();
+    if (ds.storage !== 'folder') return;
+    ctx.emit({
+      type: 'progress',
+      runId: ctx.run.id,
+      datasetId: ds.id,
+      stage: 'embed',
+      done: already,
+      total,
+      itemsPerSecond: 0,
+      etaSeconds: null,
+      message: `finding the pictures in the folder: ${done} of ${missing.length}`,
+    });
+  });
   missing.forEach((item, i) => {
     const f = files[i];
-    if (f) items.push({ key: String(item.index), file: f });
-    else ctx.skip(item.path, 'the file is no longer stored; add the folder again');
+    if ('file' in f) items.push({ key: String(item.index), file: f.file });
+    else ctx.skip(item.path, f.problem);
   });
 
   // Chunk numbers from the clock (ms x 1024, +1 per batch): a batch takes far longer than

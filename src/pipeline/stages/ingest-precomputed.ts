@@ -1,29 +1,33 @@
 /**
- * Ingesting a precomputed matrix (.npy plus an optional ids file): parsed in the ingest worker,
- * then stored chunk by chunk, each chunk's rows, items and the dataset's totals in one
- * transaction, so an interrupted ingest leaves a consistent (incomplete) dataset.
+ * Ingesting a precomputed matrix (.npy plus an optional ids file): read in the ingest worker a
+ * slice of rows at a time, each slice stored as it arrives with its items and the dataset's
+ * totals in one transaction, so an interrupted ingest leaves a consistent (incomplete) dataset
+ * and a 1.5 GB matrix is never held whole on either side. A file that turns out unusable part
+ * way (every row non-finite) leaves nothing behind.
  */
 import { putPrecomputedChunk } from '../../store/embeddings';
-import { putDataset } from '../../store/records';
+import { deleteDatasetData, putDataset } from '../../store/records';
 import type { DatasetRecord, ItemRecord } from '../../store/schema';
 import { labelOf, nameOf } from '../../ingest/paths';
-import type { ParsedPrecomputed } from '../../ingest/service';
+import type { PrecomputedChunk, PrecomputedSummary } from '../../ingest/service';
 import type { IngestOptions, IngestReport } from '../contract';
 import { toDatasetInfo } from '../convert';
 import { PRECOMPUTED_MODEL } from '../settings';
 import { Throughput } from '../throughput';
 import type { IngestContext } from './ingest-store';
 
-/**
- * Rows per stored chunk of a precomputed matrix: 256 x 1792 floats = 1.8 MiB per record, under
- * the 4 MiB chunks whose clone took 7-19 ms here.
- */
-const PRECOMPUTED_CHUNK_ROWS = 256;
+/** The ingest worker's reader: hands over slices of rows, resolves with the totals. */
+export type ReadPrecomputed = (
+  npy: File,
+  ids: File | undefined,
+  onChunk: (chunk: PrecomputedChunk) => Promise<void>,
+) => Promise<PrecomputedSummary>;
 
 export async function storePrecomputed(
   ctx: IngestContext,
   npy: File,
-  parsed: ParsedPrecomputed,
+  ids: File | undefined,
+  read: ReadPrecomputed,
   options: IngestOptions,
 ): Promise<IngestReport> {
   const now = Date.now();
@@ -32,31 +36,29 @@ export async function storePrecomputed(
     id: crypto.randomUUID(),
     name: options.name?.trim() || base || 'embeddings',
     source: 'precomputed',
+    storage: 'none',
     createdAt: now,
     updatedAt: now,
     itemCount: 0,
     bytes: 0,
     labels: [],
-    dim: parsed.cols,
     include: [],
     exclude: [],
     nextIndex: 0,
     complete: false,
   };
   const labels = new Set<string>();
-  const { rows, cols, data } = parsed;
   const rate = new Throughput();
-  for (let r0 = 0, chunk = 0; r0 < rows; r0 += PRECOMPUTED_CHUNK_ROWS, chunk++) {
+  let chunk = 0;
+  const onChunk = async (c: PrecomputedChunk): Promise<void> => {
     options.signal?.throwIfAborted();
-    const r1 = Math.min(rows, r0 + PRECOMPUTED_CHUNK_ROWS);
-    const items: ItemRecord[] = [];
-    for (let r = r0; r < r1; r++) {
-      const path = parsed.ids[r];
+    const r0 = dataset.nextIndex;
+    const items: ItemRecord[] = c.ids.map((path, i) => {
       const label = labelOf(path);
       if (label !== null) labels.add(label);
-      items.push({
+      return {
         datasetId: dataset.id,
-        index: r,
+        index: r0 + i,
         path,
         name: nameOf(path),
         size: 0,
@@ -65,8 +67,10 @@ export async function storePrecomputed(
         hash: '',
         label,
         hasThumb: false,
-      });
-    }
+      };
+    });
+    const r1 = r0 + c.rows;
+    dataset.dim = c.cols;
     dataset.nextIndex = r1;
     dataset.itemCount = r1;
     dataset.labels = [...labels].sort();
@@ -74,32 +78,41 @@ export async function storePrecomputed(
     await putPrecomputedChunk(ctx.db, dataset, items, {
       datasetId: dataset.id,
       model: PRECOMPUTED_MODEL,
-      chunk,
-      dim: cols,
-      indices: Int32Array.from({ length: r1 - r0 }, (_, i) => r0 + i),
-      data: data.slice(r0 * cols, r1 * cols),
+      chunk: chunk++,
+      dim: c.cols,
+      indices: Int32Array.from({ length: c.rows }, (_, i) => r0 + i),
+      data: c.data,
     });
-    rate.add(r1 - r0);
+    rate.add(c.rows);
     ctx.emit({
       type: 'progress',
       datasetId: dataset.id,
       stage: 'ingest',
-      done: r1,
-      total: rows,
+      done: c.read,
+      total: c.total,
       itemsPerSecond: rate.perSecond(),
-      etaSeconds: rate.eta(rows - r1),
-      message: `storing embeddings: ${r1} of ${rows}`,
+      etaSeconds: rate.eta(c.total - c.read),
+      message: `storing embeddings: ${c.read} of ${c.total}`,
     });
+  };
+  let summary: PrecomputedSummary;
+  try {
+    summary = await read(npy, ids, onChunk);
+  } catch (e) {
+    // Slices stored before a late failure (all rows non-finite, a cancel) are not kept.
+    if (chunk > 0) await deleteDatasetData(ctx.db, dataset.id);
+    throw e;
   }
+  dataset.dim = summary.cols;
   dataset.complete = true;
   await putDataset(ctx.db, dataset);
   ctx.emit({ type: 'datasets' });
   return {
     dataset: toDatasetInfo(dataset),
-    added: rows,
+    added: summary.rows,
     removed: 0,
     unchanged: 0,
-    skipped: parsed.warnings.map((w) => ({ path: npy.name, reason: w })),
+    skipped: summary.warnings.map((w) => ({ path: npy.name, reason: w })),
     emptyFolders: [],
   };
 }

@@ -5,6 +5,7 @@
  */
 import type {
   DatasetSource,
+  DatasetStorage,
   IngestReport,
   ProgressEvent,
   SkippedFile,
@@ -46,14 +47,19 @@ function progress(datasetId: string, done: number, total: number, rate: Throughp
   };
 }
 
-/** Paths relative to the common root; returns the root too (used as a default name). */
-function relativise(walk: WalkResult): { root: string | null; walk: WalkResult } {
+/**
+ * Paths relative to the common root; returns the root too (used as a default name). A folder
+ * handle's walk names its root (`known`): paths must stay relative to the handle, to be read
+ * through it later.
+ */
+function relativise(walk: WalkResult, known?: string): { root: string | null; walk: WalkResult } {
   const all = [
     ...walk.files.map((f) => f.path),
     ...walk.skipped.map((s) => s.path.replace(/\/$/, '/x')),
     ...walk.folders.map((f) => f + '/x'),
   ];
-  const root = commonRoot(all);
+  // A handle without a name (a browser's private root folder) puts no root before its paths.
+  const root = known !== undefined ? known || null : commonRoot(all);
   if (root === null) return { root, walk };
   const strip = (p: string): string => stripRoot(p, root);
   return {
@@ -66,14 +72,18 @@ function relativise(walk: WalkResult): { root: string | null; walk: WalkResult }
   };
 }
 
-/** Digest and store `files` as new items of `dataset` (which is updated in place and stored). */
+/**
+ * Digest and store `files` as new items of `dataset` (which is updated in place and stored).
+ * The files' bytes are stored only for a dataset that keeps copies; one read from its folder
+ * stores the thumbnail, and the size and date that later reads are checked against.
+ */
 async function storeFiles(
   ctx: IngestContext,
   dataset: DatasetRecord,
   files: FoundFile[],
   skipped: SkippedFile[],
-  keepFiles: boolean,
 ): Promise<number> {
+  const keepFiles = dataset.storage === 'copies';
   const rate = new Throughput();
   let added = 0;
   const labels = new Set(dataset.labels);
@@ -122,7 +132,10 @@ async function storeFiles(
 
 export interface NewDatasetMeta {
   source: DatasetSource;
+  storage: DatasetStorage;
   name?: string;
+  /** the folder handle's name, which its walk puts before every path */
+  root?: string;
   include: string[];
   exclude: string[];
 }
@@ -137,12 +150,13 @@ export async function ingestWalk(
   meta: NewDatasetMeta,
   onCreated?: (dataset: DatasetRecord) => Promise<void>,
 ): Promise<IngestReport> {
-  const { root, walk } = relativise(rawWalk);
+  const { root, walk } = relativise(rawWalk, meta.root);
   const now = Date.now();
   const dataset: DatasetRecord = {
     id: crypto.randomUUID(),
     name: meta.name?.trim() || root || `${walk.files.length} files`,
     source: meta.source,
+    storage: meta.storage,
     createdAt: now,
     updatedAt: now,
     itemCount: 0,
@@ -158,7 +172,7 @@ export async function ingestWalk(
   let added = 0;
   if (walk.files.length > 0) {
     if (onCreated) await onCreated(dataset);
-    added = await storeFiles(ctx, dataset, walk.files, skipped, true);
+    added = await storeFiles(ctx, dataset, walk.files, skipped);
   }
   const taken = (await allItems(ctx.db, dataset.id)).map((i) => i.path);
   const report: IngestReport = {
@@ -201,9 +215,10 @@ export async function rescanWalk(
   ctx: IngestContext,
   dataset: DatasetRecord,
   rawWalk: WalkResult,
+  root: string,
 ): Promise<IngestReport> {
   // A folder handle's walk starts every path with the folder's own name.
-  const { walk } = relativise(rawWalk);
+  const { walk } = relativise(rawWalk, root);
   const existing = new Map<string, ItemRecord>();
   for (const item of await allItems(ctx.db, dataset.id)) existing.set(item.path, item);
   const seen = new Set<string>();
@@ -229,7 +244,7 @@ export async function rescanWalk(
     await markRemoved(ctx.db, dataset, removed);
   }
   const skipped = [...walk.skipped];
-  const added = await storeFiles(ctx, dataset, fresh, skipped, true);
+  const added = await storeFiles(ctx, dataset, fresh, skipped);
   const live = await allItems(ctx.db, dataset.id);
   dataset.labels = [
     ...new Set(live.map((i) => i.label).filter((l): l is string => l !== null)),

@@ -231,6 +231,8 @@ export class CurateSession {
     this.error = null;
     this.note = null;
     try {
+      // First, while the click still counts: a folder's pictures may need the browser's leave.
+      await ws.allowFolder(this.dataset.id);
       const run = await ws.createRun(this.dataset.id, $state.snapshot(this.settings));
       await this.#execute(run, () => ws.start(run.id));
     } catch (e) {
@@ -245,6 +247,9 @@ export class CurateSession {
     this.error = null;
     this.note = null;
     try {
+      // Before any other wait, while the click still counts (the browser asks only then); a
+      // refusal is told by the embed stage, which needs the pictures, with what to do.
+      if (run.stages.embed.status !== 'done') await ws.allowFolder(run.datasetId);
       const dataset = await ws.getDataset(run.datasetId);
       if (!dataset) throw new Error('The dataset of this run was deleted.');
       this.dataset = dataset;

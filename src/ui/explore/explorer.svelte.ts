@@ -290,9 +290,19 @@ export class Explorer {
     this.detail = null;
   }
 
-  /** The stored file of an item (for the large view). */
+  /** An item's file for the large view: its stored copy, or read from its folder. */
   file(item: ItemInfo): Promise<Blob | undefined> {
     return this.#ws.file(item.datasetId, item.index);
+  }
+
+  /** Whether the item's folder can be read once the person allows it (after a reload). */
+  async folderAsks(item: ItemInfo): Promise<boolean> {
+    return (await this.#ws.folderAccess(item.datasetId)) === 'ask';
+  }
+
+  /** Ask the browser to read the item's folder again (from a click); true if allowed. */
+  allowFolder(item: ItemInfo): Promise<boolean> {
+    return this.#ws.allowFolder(item.datasetId);
   }
 
   /** Include or exclude rows by hand, then reload every count that depends on the subset. */

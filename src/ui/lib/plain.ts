@@ -2,6 +2,7 @@
  * Internal names of where work ran, turned into words a person reads: "cpu-wasm-relaxed-simd-x2"
  * becomes "this device's processor, 2 threads". The internal name stays available behind a fold.
  */
+import type { DatasetStorage } from '../../pipeline/contract';
 
 /** Where clustering ran, from a run's `backendUsed`. */
 export function plainBackend(backend: string | undefined): string {
@@ -53,4 +54,16 @@ export function uniqueNotices<T extends { readonly message: string; readonly lev
     seen.add(key);
     return true;
   });
+}
+
+/** Where a dataset's pictures are kept, for the dataset list and the ingest report. */
+export function plainStorage(storage: DatasetStorage): string {
+  switch (storage) {
+    case 'folder':
+      return 'reads the pictures from the folder on this device; stores only thumbnails and embeddings';
+    case 'copies':
+      return 'keeps a copy of every picture in this browser';
+    case 'none':
+      return 'stores the embeddings only (there are no pictures)';
+  }
 }

@@ -6,6 +6,7 @@ import {
   labelBalance,
   labelSeparation,
   randomSubsetEntropy,
+  randomSubsetEntropySliced,
 } from '../../../src/core/metrics.ts';
 import { Rng } from '../../../src/core/rng.ts';
 import { makeToyData } from '../../../src/core/toy.ts';
@@ -112,6 +113,12 @@ describe('the random-subset yardstick and label separation', () => {
     const all = randomSubsetEntropy(labels, 3, 1000, new Rng(2));
     expect(all.sd).toBeLessThan(1e-6);
     expect(all.mean).toBeCloseTo(pool, 9);
+  });
+
+  it('gives exactly the same spread in slices as in one go', async () => {
+    const big = Int32Array.from({ length: 20_000 }, (_, i) => i % 7);
+    const once = randomSubsetEntropy(big, 7, 5_000, new Rng(4));
+    expect(await randomSubsetEntropySliced(big, 7, 5_000, new Rng(4))).toEqual(once);
   });
 
   it('tells clusters that follow the labels from clusters blind to them', () => {

@@ -66,6 +66,7 @@ function precomputed(itemCount: number, dim: number): DatasetRecord {
     id: 'd',
     name: 'pool',
     source: 'precomputed',
+    storage: 'none',
     createdAt: 0,
     updatedAt: 0,
     itemCount,

@@ -29,6 +29,7 @@ function dataset(itemCount: number, dim = 16): DatasetRecord {
     id: 'd1',
     name: 'pool',
     source: 'precomputed',
+    storage: 'none',
     createdAt: 0,
     updatedAt: 0,
     itemCount,
