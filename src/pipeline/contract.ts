@@ -28,44 +28,20 @@ import type { JobBundleInfo, JobBundlePlan, ReferenceImportSource } from './inte
 import type {
   ItemInfo,
   ClusterSummary,
-  ClusterItem,
   ClusterDetail,
-  LabelCounts,
   BalanceReport,
   SizeDistribution,
   Projection,
   RowFacts,
   SearchHit,
-  Neighbour,
   ItemDetail,
   EditAction,
-  CurationEdit,
   CurationEdits,
-  DuplicateGroup,
   DuplicateGroups,
-  DuplicateOf,
 } from './explore-types';
 
-export type {
-  ItemInfo,
-  ClusterSummary,
-  ClusterItem,
-  ClusterDetail,
-  LabelCounts,
-  BalanceReport,
-  SizeDistribution,
-  Projection,
-  RowFacts,
-  SearchHit,
-  Neighbour,
-  ItemDetail,
-  EditAction,
-  CurationEdit,
-  CurationEdits,
-  DuplicateGroup,
-  DuplicateGroups,
-  DuplicateOf,
-};
+// Every explorer type, as the UI's one door to them.
+export type * from './explore-types';
 
 export type { JobBundleInfo, JobBundlePlan, ReferenceImportSource } from './interop-types';
 export type {
@@ -113,6 +89,8 @@ export interface DatasetInfo {
   readonly source: DatasetSource;
   /** where its pictures are kept: copies in this browser, or only in the folder on the device */
   readonly storage: DatasetStorage;
+  /** embeddings are stored at half precision (half the space) */
+  readonly halfEmbeddings: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** items that can be embedded / clustered (skipped files are not counted) */
@@ -168,6 +146,8 @@ export interface IngestOptions {
   readonly include?: readonly string[];
   /** never these extensions */
   readonly exclude?: readonly string[];
+  /** store the embeddings at half precision: half the space, clustering within 0.5% */
+  readonly halfEmbeddings?: boolean;
   readonly signal?: AbortSignal;
 }
 

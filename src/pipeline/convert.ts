@@ -8,6 +8,7 @@ export function toDatasetInfo(d: DatasetRecord): DatasetInfo {
     name: d.name,
     source: d.source,
     storage: d.storage,
+    halfEmbeddings: d.halfEmbeddings === true,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
     itemCount: d.itemCount,

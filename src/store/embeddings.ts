@@ -64,7 +64,7 @@ export async function putPrecomputedChunk(
  * Visit every stored chunk of (dataset, model), in chunk order, one record at a time, as stored
  * (rows possibly at half precision).
  */
-async function forEachStoredChunk(
+export async function forEachStoredChunk(
   db: Db,
   datasetId: string,
   model: string,

@@ -47,6 +47,11 @@ export interface DatasetRecord {
   name: string;
   source: DatasetSource;
   storage: DatasetStorage;
+  /**
+   * embeddings kept at IEEE half precision (half the space; the clustering objective within
+   * 0.5% of float32, test/unit/core/half.test.ts); absent = float32
+   */
+  halfEmbeddings?: boolean;
   createdAt: number;
   updatedAt: number;
   /** live (not removed) items */

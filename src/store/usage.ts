@@ -4,7 +4,7 @@
  * The figure behind "bytes stored per picture" in tests and benchmarks.
  */
 import type { Db } from './db';
-import { embeddingModels, forEachEmbeddingChunk } from './embeddings';
+import { embeddingModels, forEachStoredChunk } from './embeddings';
 import { itemPages } from './records';
 import { prefixRange } from './schema';
 
@@ -36,7 +36,7 @@ export async function datasetBytes(db: Db, datasetId: string): Promise<DatasetBy
   const thumbs = await blobBytes(db, 'thumbs', datasetId);
   let embeddings = 0;
   for (const model of await embeddingModels(db, datasetId)) {
-    await forEachEmbeddingChunk(db, datasetId, model, (rec) => {
+    await forEachStoredChunk(db, datasetId, model, (rec) => {
       embeddings += rec.data.byteLength + rec.indices.byteLength;
     });
   }

@@ -11,9 +11,11 @@ import type {
   ClusterItem,
   DatasetInfo,
   ItemInfo,
+  IngestSource,
   RunSettings,
   SizeDistribution,
 } from '../../src/pipeline/contract';
+import DropZone from '../../src/ui/curate/DropZone.svelte';
 import IngestReport from '../../src/ui/curate/IngestReport.svelte';
 import SettingsPanel from '../../src/ui/curate/SettingsPanel.svelte';
 import LabelBalance from '../../src/ui/explore/LabelBalance.svelte';
@@ -226,6 +228,7 @@ describe('IngestReport', () => {
     name: 'emoji-folder',
     source: 'files',
     storage: 'copies',
+    halfEmbeddings: false,
     createdAt: 0,
     updatedAt: 0,
     itemCount: 200,
@@ -343,5 +346,29 @@ describe('SettingsPanel', () => {
       ['r', [1, 3]],
       ['iterations', 10],
     ]);
+  });
+});
+
+describe('DropZone', () => {
+  it('hands over picked files with the half-precision choice', () => {
+    const got: { source: IngestSource; include: readonly string[]; half: boolean }[] = [];
+    const el = show(DropZone, {
+      onsource: (source: IngestSource, include: readonly string[], half: boolean) =>
+        got.push({ source, include, half }),
+      ondemo: () => undefined,
+      onproblem: () => undefined,
+    });
+    const half = el.querySelector<HTMLInputElement>('input[data-role="half-embeddings"]')!;
+    expect(half.checked).toBe(false);
+    half.click();
+    flushSync();
+    const input = el.querySelector<HTMLInputElement>('input[data-role="folder-input"]')!;
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(4)], 'a.png', { type: 'image/png' }));
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    expect(got).toHaveLength(1);
+    expect(got[0].half).toBe(true);
+    expect(got[0].source.kind).toBe('fileList');
   });
 });

@@ -122,7 +122,9 @@ async function embedMissing(
     const indices = Int32Array.from(rows.keys, Number);
     const chunk = nextChunk++;
     writes = writes
-      .then(() => putEmbeddingRows(db, ds.id, key, chunk, indices, rows.data, rows.dim))
+      .then(() =>
+        putEmbeddingRows(db, ds.id, key, chunk, indices, rows.data, rows.dim, ds.halfEmbeddings),
+      )
       .then(
         () => {
           indices.forEach((i) => got.add(i));

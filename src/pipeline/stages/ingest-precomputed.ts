@@ -37,6 +37,7 @@ export async function storePrecomputed(
     name: options.name?.trim() || base || 'embeddings',
     source: 'precomputed',
     storage: 'none',
+    ...(options.halfEmbeddings ? { halfEmbeddings: true } : {}),
     createdAt: now,
     updatedAt: now,
     itemCount: 0,
@@ -75,14 +76,20 @@ export async function storePrecomputed(
     dataset.itemCount = r1;
     dataset.labels = [...labels].sort();
     dataset.updatedAt = Date.now();
-    await putPrecomputedChunk(ctx.db, dataset, items, {
-      datasetId: dataset.id,
-      model: PRECOMPUTED_MODEL,
-      chunk: chunk++,
-      dim: c.cols,
-      indices: Int32Array.from({ length: c.rows }, (_, i) => r0 + i),
-      data: c.data,
-    });
+    await putPrecomputedChunk(
+      ctx.db,
+      dataset,
+      items,
+      {
+        datasetId: dataset.id,
+        model: PRECOMPUTED_MODEL,
+        chunk: chunk++,
+        dim: c.cols,
+        indices: Int32Array.from({ length: c.rows }, (_, i) => r0 + i),
+        data: c.data,
+      },
+      dataset.halfEmbeddings === true,
+    );
     rate.add(c.rows);
     ctx.emit({
       type: 'progress',

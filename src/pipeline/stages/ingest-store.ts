@@ -138,6 +138,7 @@ export interface NewDatasetMeta {
   root?: string;
   include: string[];
   exclude: string[];
+  halfEmbeddings?: boolean;
 }
 
 /**
@@ -157,6 +158,7 @@ export async function ingestWalk(
     name: meta.name?.trim() || root || `${walk.files.length} files`,
     source: meta.source,
     storage: meta.storage,
+    ...(meta.halfEmbeddings ? { halfEmbeddings: true } : {}),
     createdAt: now,
     updatedAt: now,
     itemCount: 0,

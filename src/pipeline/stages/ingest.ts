@@ -95,6 +95,7 @@ export async function ingestSource(
     include: filter.include,
     exclude: filter.exclude,
     ...(options.name ? { name: options.name } : {}),
+    ...(options.halfEmbeddings ? { halfEmbeddings: true } : {}),
   };
   const signal = options.signal;
   // A picked or dropped folder: its handle is stored, its files are read from it, never copied.
