@@ -4,7 +4,7 @@
  * listeners, and delegates: ingest to stages/ingest.ts, runs to the RunManager (runs.ts),
  * questions about a run to the RunInspector (inspect.ts), exports to export.ts.
  */
-import { uniformThroughput, type KMeansThroughput } from '../core/kmeans-throughput';
+import type { KMeansThroughput } from '../core/kmeans-throughput';
 import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
@@ -65,7 +65,7 @@ import { RunInspector } from './inspect';
 import { duplicateGroups } from './inspect-dedup';
 import { itemDetail, rowFacts, searchRows } from './inspect-rows';
 import { RunManager } from './runs';
-import { suggest, validate } from './settings';
+import { planThroughput, suggest, validate } from './settings';
 import { ingestSource, rescanDataset, takeDropped, type IngestServices } from './stages/ingest';
 import { WorkerPool } from './workers';
 
@@ -217,14 +217,7 @@ export class Workspace implements WorkspaceApi {
    * assignment rate when it wins, else the CPU kernel's assignment and k-means++ rates.
    */
   #flops(): Promise<KMeansThroughput | undefined> {
-    this.#probe ??= this.#cluster.probe().then(
-      (p) =>
-        p.backend === 'webgpu' && p.gpuFlopsPerSecond
-          ? uniformThroughput(p.gpuFlopsPerSecond)
-          : (p.cpuThroughput ??
-            (p.cpuFlopsPerSecond ? uniformThroughput(p.cpuFlopsPerSecond) : undefined)),
-      () => undefined,
-    );
+    this.#probe ??= this.#cluster.probe().then(planThroughput, () => undefined);
     return this.#probe;
   }
 
