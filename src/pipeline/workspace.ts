@@ -39,6 +39,7 @@ import type {
   ItemIndex,
   ItemInfo,
   ManifestFormat,
+  ManifestOptions,
   Projection,
   RunId,
   RunInfo,
@@ -364,8 +365,8 @@ export class Workspace implements WorkspaceApi {
     return r;
   }
 
-  async manifest(runId: RunId, format: ManifestFormat): Promise<Blob> {
-    return manifestBlob(this.#db, await this.#run(runId), format);
+  async manifest(runId: RunId, format: ManifestFormat, options?: ManifestOptions): Promise<Blob> {
+    return manifestBlob(this.#db, await this.#run(runId), format, options);
   }
 
   async exportName(runId: RunId, ext: string): Promise<string> {
@@ -375,8 +376,9 @@ export class Workspace implements WorkspaceApi {
   async zip(
     runId: RunId,
     onProgress?: (p: ExportProgress) => void,
+    options?: ManifestOptions,
   ): Promise<ReadableStream<Uint8Array>> {
-    return zipRun(this.#db, await this.#run(runId), onProgress);
+    return zipRun(this.#db, await this.#run(runId), onProgress, options);
   }
 
   async writeToFolder(
@@ -384,8 +386,9 @@ export class Workspace implements WorkspaceApi {
     dir: FileSystemDirectoryHandle,
     onProgress?: (p: ExportProgress) => void,
     signal?: AbortSignal,
+    options?: ManifestOptions,
   ): Promise<void> {
-    await writeRunToFolder(this.#db, await this.#run(runId), dir, onProgress, signal);
+    await writeRunToFolder(this.#db, await this.#run(runId), dir, onProgress, signal, options);
   }
 
   /* ------------------------------ reference pipeline ------------------------------ */

@@ -118,13 +118,25 @@ describe('the dedup stage', () => {
     );
     for (const x of page.groups) expect(x.rows[0]).toBe(g.representative[x.id]);
 
-    // The manifest lists the rows set aside after the subset, naming the kept item's path.
-    const csv = async (): Promise<string[][]> =>
-      (await (await ws.manifest(run.id, 'csv')).text())
+    // The manifest is the subset alone by default, and says the rows set aside are not listed.
+    const csv = async (listDuplicates: boolean): Promise<string[][]> =>
+      (await (await ws.manifest(run.id, 'csv', { listDuplicates })).text())
         .trim()
         .split('\r\n')
         .map((l) => l.split(','));
-    let table = await csv();
+    const plain = await csv(false);
+    expect(plain[0]).not.toContain('duplicate_of');
+    expect(plain.length - 1).toBe(selection.length);
+    const meta = async (listDuplicates: boolean): Promise<Record<string, unknown>> =>
+      (
+        JSON.parse(await (await ws.manifest(run.id, 'json', { listDuplicates })).text()) as {
+          meta: Record<string, unknown>;
+        }
+      ).meta;
+    expect((await meta(false)).duplicates_listed).toBe(false);
+    expect((await meta(true)).duplicates_listed).toBe(true);
+    // Asked for, it lists the rows set aside after the subset, naming the kept item's path.
+    let table = await csv(true);
     const col = table[0].indexOf('duplicate_of');
     expect(col).toBeGreaterThan(0);
     expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed);
@@ -142,7 +154,7 @@ describe('the dedup stage', () => {
     await ws.edit(run.id, 'include', back, 'near-duplicates of the largest group');
     const after = new Set(await ws.selection(run.id));
     for (const r of back) expect(after.has(r)).toBe(true);
-    table = await csv();
+    table = await csv(true);
     expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed - back.length);
     await ws.close();
   });
