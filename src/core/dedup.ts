@@ -62,8 +62,8 @@ export type CoarseAssign = (
 ) => Promise<Int32Array>;
 
 /**
- * 0.85, measured by `npm run bench:quality` (docs/quality.md; exploratory runs on seeds 0-2,
- * 20% of the pool kept, raw features, load 3-12): normalised label entropy of dedup + hierarchy
+ * 0.85, measured by `npm run bench:quality` (the table of docs/quality.md: means of seeds 0-2,
+ * 20% of the pool kept, raw features, load 6.5-11): normalised label entropy of dedup + hierarchy
  * at 0.85 / 0.875 / 0.9 was 0.834 / 0.815 / 0.786 on the emoji near-copy pool (random subsets
  * 0.712; a copy's median cosine to its original is 0.90 there, so 0.9 catches only half) and
  * 0.822 / 0.836 / 0.880 on the font-drawn digits pool (random 0.744; two renderings of one digit
