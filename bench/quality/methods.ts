@@ -13,6 +13,10 @@
  *  - candidates:      dedup+hierarchy with one setting changed (threshold, level-1 cluster size,
  *                     level shrink, resampling sizes, leaf strategy, normalisation).
  *
+ * Every method but the candidate that changes it prepares rows as the app does for images
+ * (DEFAULT_IMAGE_NORMALISATION) and dedups at DEFAULT_DEDUP_THRESHOLD: the bench measures the
+ * defaults the app and the command line use, never settings of its own.
+ *
  * Plans are resolved at DEFAULT_THROUGHPUT (what plan.ts assumes before a probe) so they do not
  * move with the load of the machine; `levels` in every result line says what ran.
  */
@@ -25,7 +29,12 @@ import {
 import { defaultSampleSizes, LEVEL_SHRINK, MIN_TOP_K } from '../../src/core/defaults.ts';
 import { hierarchicalKMeans } from '../../src/core/hierarchy.ts';
 import { centerRows, createMatrix, gatherRows, l2NormalizeRows } from '../../src/core/matrix.ts';
-import { defaultTarget, resolvePlan, type PlanSettings } from '../../src/core/plan.ts';
+import {
+  DEFAULT_IMAGE_NORMALISATION,
+  defaultTarget,
+  resolvePlan,
+  type PlanSettings,
+} from '../../src/core/plan.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { sampleHierarchy } from '../../src/core/sampling.ts';
 import type { LeafStrategy, Normalisation } from '../../src/core/settings.ts';
@@ -70,7 +79,9 @@ export const BASELINES: readonly MethodSpec[] = [
 
 /** Candidate defaults, one setting changed from dedup+hierarchy (the default run has them all). */
 export const CANDIDATES: readonly MethodSpec[] = [
-  ...[0.8, 0.85, 0.9, 0.95].filter((t) => t !== D).map((t) => dh(`threshold ${t}`, { dedup: t })),
+  ...[0.8, 0.85, 0.875, 0.9, 0.95]
+    .filter((t) => t !== D)
+    .map((t) => dh(`threshold ${t}`, { dedup: t })),
   dh('dedup+flat', { shape: 'flat' }),
   dh('level-1 size 5', { level1Size: 5 }),
   dh('level-1 size 20', { level1Size: 20 }),
@@ -79,8 +90,9 @@ export const CANDIDATES: readonly MethodSpec[] = [
   dh('resample level 1', { resample: 'level1' }),
   dh('leaf closest', { leaf: 'closest' }),
   dh('leaf furthest', { leaf: 'furthest' }),
-  dh('normalise l2', { normalisation: 'l2' }),
-  dh('normalise none', { normalisation: 'none' }),
+  ...(['center-l2', 'l2', 'none'] as const)
+    .filter((how) => how !== DEFAULT_IMAGE_NORMALISATION)
+    .map((how) => dh(`normalise ${how}`, { normalisation: how })),
 ];
 
 /** With --full: the same settings without dedup, to see whether dedup changes which is best. */
@@ -214,7 +226,7 @@ export class MethodRunner {
       const pick = rng.sample(kept, Math.min(target, kept));
       return done(Int32Array.from(pick, (j) => ids[j]).sort(), [], []);
     }
-    const x = gatherRows(this.rowsAs(m.normalisation ?? 'center-l2'), ids);
+    const x = gatherRows(this.rowsAs(m.normalisation ?? DEFAULT_IMAGE_NORMALISATION), ids);
     const settings: PlanSettings = { seed, target, leafStrategy: m.leaf };
     let ks: number[] | undefined;
     if (m.shape === 'flat') {
@@ -240,7 +252,7 @@ export class MethodRunner {
     const plan = resolvePlan({ n: kept, d: x.cols, settings: { ...settings, k: ks, r } });
     const key = JSON.stringify([
       m.dedup,
-      m.normalisation ?? 'center-l2',
+      m.normalisation ?? DEFAULT_IMAGE_NORMALISATION,
       plan.config,
       plan.leafStrategy,
     ]);

@@ -10,6 +10,8 @@ export type { LeafStrategy, ResampleStrategy };
 export type Normalisation = 'center-l2' | 'l2' | 'none';
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 export type ProviderChoice = 'auto' | 'webgpu' | 'wasm';
+/** Hierarchy settings the automatic plan may pick again for the rows a run clusters. */
+export type AutoPlanField = 'k' | 'r' | 'iterations';
 
 export interface RunSettings {
   /** embedding model id from MODEL_CATALOGUE ('precomputed' for .npy datasets) */
@@ -43,6 +45,12 @@ export interface RunSettings {
    * before the stage existed, which means off.
    */
   readonly dedup?: number | null;
+  /**
+   * The hierarchy settings the automatic plan picked rather than the person: the cluster stage
+   * plans them again for the rows it clusters (after near-duplicate removal, as `strata curate`
+   * plans for the rows it keeps). Absent or empty: every value is kept as given.
+   */
+  readonly autoPlan?: readonly AutoPlanField[];
 }
 
 /** An embedding model: what it needs as input and gives as output. */

@@ -8,10 +8,18 @@
  * (`manifestMetaJson`, written as run.json next to it), or as `# key: value` comment lines before
  * the header when asked for (`{ comments: true }`, for tools that skip them).
  *
- * A run that set near-duplicates aside lists them after the curated items with `duplicate_of`,
- * the path of the item kept for their group (a `duplicate_of` column in CSV, present only then);
- * they are not part of the subset: filter on an empty `duplicate_of` to get it.
+ * A manifest lists the curated subset only, unless the person asks for the near-duplicates set
+ * aside too (ManifestOptions.listDuplicates): then they follow the curated items with
+ * `duplicate_of`, the path of the item kept for their group (a `duplicate_of` column in CSV,
+ * present only then), and the metadata's `duplicates_listed` says so; filter on an empty
+ * `duplicate_of` to get the subset back.
  */
+
+/** What a manifest (or the manifests of a file export) holds besides the curated subset. */
+export interface ManifestOptions {
+  /** also list the near-duplicates set aside, each with the item it copies (default false) */
+  readonly listDuplicates?: boolean;
+}
 
 export interface ManifestRow {
   /** path relative to the dropped/picked folder */

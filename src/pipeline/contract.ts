@@ -24,6 +24,7 @@ import type {
 import type { KMeansThroughput } from '../core/kmeans-throughput';
 import type { RunSettings } from '../core/settings';
 import type { ExportProgress } from '../export/zip';
+import type { ManifestOptions } from '../export/manifest';
 import type { JobBundleInfo, JobBundlePlan, ReferenceImportSource } from './interop-types';
 import type {
   ItemInfo,
@@ -263,6 +264,7 @@ export interface StorageInfo {
 }
 
 export type ManifestFormat = 'csv' | 'json' | 'jsonl' | 'txt';
+export type { ManifestOptions } from '../export/manifest';
 
 /** What importing a reference output gave. */
 export interface ReferenceImportReport {
@@ -415,12 +417,16 @@ export interface WorkspaceApi {
 
   /* ---- export ---- */
 
-  /** Manifest of the selection: CSV (a plain table, header first), JSON and JSONL with the run's metadata (an object, the first line), TXT paths. */
-  manifest(runId: RunId, format: ManifestFormat): Promise<Blob>;
+  /** Manifest of the selection (CSV table, JSON/JSONL with metadata, TXT paths); the subset only unless `options` asks for the near-duplicates set aside too (as for zip and folder). */
+  manifest(runId: RunId, format: ManifestFormat, options?: ManifestOptions): Promise<Blob>;
   /** Suggested file name for a manifest or zip of this run, e.g. "strata-photos-2024-05-01.csv". */
   exportName(runId: RunId, ext: string): Promise<string>;
   /** A zip of the selected files (plus manifest.csv) as a stream: nothing is built in memory. */
-  zip(runId: RunId, onProgress?: (p: ExportProgress) => void): Promise<ReadableStream<Uint8Array>>;
+  zip(
+    runId: RunId,
+    onProgress?: (p: ExportProgress) => void,
+    options?: ManifestOptions,
+  ): Promise<ReadableStream<Uint8Array>>;
   /**
    * Write the selected files (keeping their relative paths) and manifest.csv into a folder the
    * person picked with showDirectoryPicker (File System Access API; Chromium only).
@@ -430,6 +436,7 @@ export interface WorkspaceApi {
     dir: FileSystemDirectoryHandle,
     onProgress?: (p: ExportProgress) => void,
     signal?: AbortSignal,
+    options?: ManifestOptions,
   ): Promise<void>;
 
   /* ---- interop with the reference distributed pipeline ---- */

@@ -17,6 +17,7 @@ import {
   safeFileName,
   safeSegments,
   type ManifestMeta,
+  type ManifestOptions,
   type ManifestRow,
 } from '../export/manifest';
 import { zipStream, type ExportProgress, type ZipEntry } from '../export/zip';
@@ -30,12 +31,15 @@ import { PRECOMPUTED_MODEL } from './settings';
 import { dependencies, version } from '../../package.json';
 
 /**
- * The curated subset's rows (with their items, for file exports), then the near-duplicates set
- * aside and not brought back by an edit, each naming the path of the item kept for its group.
+ * The curated subset's rows (with their items, for file exports), then, when asked for, the
+ * near-duplicates set aside and not brought back by an edit, each naming the path of the item
+ * kept for its group. Off by default: a person reading the manifest as the subset must not get
+ * extra rows.
  */
 async function manifestRows(
   db: Db,
   run: RunRecord,
+  options: ManifestOptions,
 ): Promise<{ rows: ManifestRow[]; items: ItemRecord[] }> {
   // The curated subset as the person left it: the sampling's choice with their edits.
   const sel = { rows: await curatedRows(db, run) };
@@ -67,7 +71,8 @@ async function manifestRows(
       distance: dist2 ? Math.sqrt(Math.max(0, dist2[row])) : 0,
     });
   });
-  const dedup = run.settings.dedup != null ? await getDedup(db, run.id) : undefined;
+  const dedup =
+    options.listDuplicates && run.settings.dedup != null ? await getDedup(db, run.id) : undefined;
   if (dedup && dedup.removed > 0) {
     const inSubset = new Set(picked);
     const aside: number[] = [];
@@ -102,6 +107,7 @@ export function manifestMeta(
   run: RunRecord,
   selected: number,
   edits?: { sampled: number; edits: number; edit_log: string },
+  options: ManifestOptions = {},
 ): ManifestMeta {
   const s = run.settings;
   const model = s.model === PRECOMPUTED_MODEL ? undefined : (s.customModel ?? findModel(s.model));
@@ -131,6 +137,8 @@ export function manifestMeta(
     pool: run.rows,
     dedup_threshold: s.dedup ?? null,
     duplicates_set_aside: run.duplicates?.removed ?? 0,
+    // whether the rows set aside follow the subset (with duplicate_of), as the person asked
+    duplicates_listed: options.listDuplicates === true && (run.duplicates?.removed ?? 0) > 0,
     selected,
     distance: 'Euclidean distance to the level-1 centroid, after normalisation',
     onnxruntime_web_declared: dependencies['onnxruntime-web'],
@@ -142,9 +150,14 @@ export function manifestMeta(
 }
 
 /** The curated subset's manifest in one of the formats. */
-export async function manifestBlob(db: Db, run: RunRecord, format: ManifestFormat): Promise<Blob> {
-  const { rows, items } = await manifestRows(db, run);
-  const meta = manifestMeta(run, items.length, await editsMeta(db, run));
+export async function manifestBlob(
+  db: Db,
+  run: RunRecord,
+  format: ManifestFormat,
+  options: ManifestOptions = {},
+): Promise<Blob> {
+  const { rows, items } = await manifestRows(db, run, options);
+  const meta = manifestMeta(run, items.length, await editsMeta(db, run), options);
   switch (format) {
     case 'csv':
       return new Blob([manifestCsv(meta, rows)], { type: 'text/csv;charset=utf-8' });
@@ -174,6 +187,7 @@ interface Extra {
 async function fileEntries(
   db: Db,
   run: RunRecord,
+  options: ManifestOptions,
 ): Promise<{ entries: ZipEntry[]; extras: Extra[] }> {
   const dataset = await getDataset(db, run.datasetId);
   if (!dataset) throw new UserInputError('The dataset of this run no longer exists.');
@@ -182,7 +196,7 @@ async function fileEntries(
       'This dataset is precomputed embeddings: there are no files to export, only the manifest.',
     );
   }
-  const { rows, items } = await manifestRows(db, run);
+  const { rows, items } = await manifestRows(db, run, options);
   // A folder that cannot be read at all says so before anything is written.
   const files = await openItemFiles(db, dataset);
   const entries: ZipEntry[] = items.map((it) => ({
@@ -194,7 +208,7 @@ async function fileEntries(
       return 'file' in got ? got.file : { missing: got.problem };
     },
   }));
-  const meta = manifestMeta(run, items.length, await editsMeta(db, run));
+  const meta = manifestMeta(run, items.length, await editsMeta(db, run), options);
   const extras = [
     { name: 'manifest.csv', data: manifestCsv(meta, rows) },
     { name: 'manifest.json', data: manifestJson(meta, rows) },
@@ -207,8 +221,9 @@ export async function zipRun(
   db: Db,
   run: RunRecord,
   onProgress?: (p: ExportProgress) => void,
+  options: ManifestOptions = {},
 ): Promise<ReadableStream<Uint8Array>> {
-  const { entries, extras } = await fileEntries(db, run);
+  const { entries, extras } = await fileEntries(db, run, options);
   return zipStream(entries, extras, onProgress);
 }
 
@@ -219,8 +234,9 @@ export async function writeRunToFolder(
   dir: FileSystemDirectoryHandle,
   onProgress?: (p: ExportProgress) => void,
   signal?: AbortSignal,
+  options: ManifestOptions = {},
 ): Promise<void> {
-  const { entries, extras } = await fileEntries(db, run);
+  const { entries, extras } = await fileEntries(db, run, options);
   try {
     await writeFilesToFolder(dir, entries, extras, onProgress, signal);
   } catch (e) {

@@ -6,10 +6,12 @@
  */
 import {
   DEFAULT_DEDUP_THRESHOLD,
+  DEFAULT_IMAGE_NORMALISATION,
   resolvePlan,
   uniformThroughput,
   type KMeansThroughput,
 } from '../core';
+import type { AutoPlanField } from '../core/settings';
 import { DEFAULT_MODEL, findModel, preprocessingId, type ModelSpec } from '../embed/models';
 import type { RunSettings, SettingsProblem, ShapeAdvice, SuggestedSettings } from './contract';
 import type { DatasetRecord } from '../store/schema';
@@ -34,6 +36,64 @@ export function modelOf(settings: RunSettings): ModelSpec | undefined {
 export function embeddingKey(settings: RunSettings): string {
   const spec = modelOf(settings);
   return spec ? `${spec.id}|${preprocessingId(spec)}` : PRECOMPUTED_MODEL;
+}
+
+/** The hierarchy settings the automatic plan picks when the person sets none of them. */
+const AUTO_PLAN: readonly AutoPlanField[] = ['k', 'r', 'iterations'];
+
+/**
+ * The plan resolver's throughput from the cluster worker's probe (its BackendProbe; the fields
+ * are spelled out so this module stays free of the worker's imports): the GPU's assignment rate
+ * when 'auto' picks it, else the CPU kernel's assignment and k-means++ rates.
+ */
+export function planThroughput(p: {
+  readonly backend: 'webgpu' | 'cpu';
+  readonly gpuFlopsPerSecond?: number;
+  readonly cpuFlopsPerSecond?: number;
+  readonly cpuThroughput?: KMeansThroughput;
+}): KMeansThroughput | undefined {
+  return p.backend === 'webgpu' && p.gpuFlopsPerSecond
+    ? uniformThroughput(p.gpuFlopsPerSecond)
+    : (p.cpuThroughput ??
+        (p.cpuFlopsPerSecond ? uniformThroughput(p.cpuFlopsPerSecond) : undefined));
+}
+
+/**
+ * The settings for a run that clusters `n` rows of dimension `d`: the fields of `autoPlan` (k, r,
+ * rounds) resolved again by the plan resolver for those rows, every other value kept as given,
+ * exactly as `strata curate` resolves its plan for the rows it keeps after near-duplicate
+ * removal. Settings without automatic fields come back unchanged.
+ */
+export function planForRows(
+  s: RunSettings,
+  n: number,
+  d: number,
+  throughput?: KMeansThroughput,
+): RunSettings {
+  const auto = new Set(s.autoPlan ?? []);
+  if (auto.size === 0) return s;
+  const plan = resolvePlan({
+    n: Math.max(1, n),
+    d: Math.max(1, d),
+    throughput,
+    settings: {
+      ...(auto.has('k') ? {} : { k: s.k }),
+      ...(auto.has('r') ? {} : { r: s.r }),
+      ...(auto.has('iterations') ? {} : { iterations: s.iterations }),
+      resamplingSteps: s.resamplingSteps,
+      resampleStrategy: s.resampleStrategy,
+      target: s.target,
+      leafStrategy: s.leafStrategy,
+      seed: s.seed,
+    },
+  });
+  const c = plan.config;
+  return {
+    ...s,
+    k: c.levels.map((l) => l.k),
+    r: c.levels.map((l) => l.sampleSize),
+    iterations: c.nIters,
+  };
 }
 
 /**
@@ -79,7 +139,7 @@ export function suggest(
     model,
     provider: 'auto',
     batchSize: DEFAULT_BATCH_SIZE,
-    normalisation: precomputed ? 'l2' : 'center-l2',
+    normalisation: precomputed ? 'l2' : DEFAULT_IMAGE_NORMALISATION,
     k: c.levels.map((l) => l.k),
     r: c.levels.map((l) => l.sampleSize),
     resamplingSteps: c.resamplingSteps,
@@ -89,11 +149,11 @@ export function suggest(
     leafStrategy: plan.leafStrategy,
     seed: c.seed,
     backend: 'auto',
-    // Off by default in the page until it measurably helps small pools: on the 61-image e2e
-    // fixture (skin-tone variants as near-copies) the curated subset's label entropy fell below
-    // random subsets' with it on (0.659 at 0.9, 0.705 at 0.85, against 0.714), while it helps
-    // the 2,000-image emoji pool of docs/quality.md. The setting offers DEFAULT_DEDUP_THRESHOLD.
-    dedup: null,
+    // On for images, as in `strata curate` (docs/quality.md measures it on two real pools).
+    // Precomputed embeddings come from models it was not measured on: off, one click away.
+    dedup: precomputed ? null : DEFAULT_DEDUP_THRESHOLD,
+    // k, r and rounds are planned again for the rows the run clusters (after dedup).
+    autoPlan: AUTO_PLAN.filter((f) => plan.picked.includes(f)),
   };
   return {
     settings,
@@ -103,12 +163,14 @@ export function suggest(
         : 'The bundled model works offline; pick DINOv2 for unfamiliar content.',
       normalisation: precomputed
         ? 'Length-1 vectors make distances compare directions, as most embedding models intend.'
-        : "The bundled model's features are all positive: centring first spreads them out.",
+        : 'Raw features gave the most balanced subsets on real image pools (centring and scaling did worse).',
       ...plan.why,
       backend: 'Uses the graphics card when it is fast enough, else the processor.',
       provider: 'Uses the graphics card when it is faster than WebAssembly on a test batch.',
       batchSize: 'A small batch keeps memory low; raise it on a strong graphics card.',
-      dedup: `Off by default: it helps large pools with many near-copies, not yet small ones. Try ${DEFAULT_DEDUP_THRESHOLD} to keep one of each group of near-copies.`,
+      dedup: precomputed
+        ? `Off for your own embeddings; ${DEFAULT_DEDUP_THRESHOLD} keeps one of each group of near-copies.`
+        : 'Keeps one of each group of near-copies (resized, re-saved or lightly edited images), so copies do not crowd out the rest.',
     },
     ...(measured ? { throughput: measured } : {}),
     shape,

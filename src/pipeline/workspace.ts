@@ -5,7 +5,7 @@
  * questions about a run to the RunInspector (inspect.ts), exports to export.ts.
  */
 import * as Comlink from 'comlink';
-import { uniformThroughput, type KMeansThroughput } from '../core/kmeans-throughput';
+import type { KMeansThroughput } from '../core/kmeans-throughput';
 import { estimate, isPersisted, openStrataDb, type Db } from '../store/db';
 import {
   deleteDatasetData,
@@ -40,6 +40,7 @@ import type {
   ItemIndex,
   ItemInfo,
   ManifestFormat,
+  ManifestOptions,
   Projection,
   RunId,
   RunInfo,
@@ -67,7 +68,7 @@ import { RunInspector } from './inspect';
 import { duplicateGroups } from './inspect-dedup';
 import { itemDetail, rowFacts, searchRows } from './inspect-rows';
 import { RunManager } from './runs';
-import { suggest, validate } from './settings';
+import { planThroughput, suggest, validate } from './settings';
 import { ingestSource, rescanDataset, takeDropped, type IngestServices } from './stages/ingest';
 import { WorkerPool } from './workers';
 
@@ -233,14 +234,7 @@ export class Workspace implements WorkspaceApi {
    * assignment rate when it wins, else the CPU kernel's assignment and k-means++ rates.
    */
   #flops(): Promise<KMeansThroughput | undefined> {
-    this.#probe ??= this.#cluster.probe().then(
-      (p) =>
-        p.backend === 'webgpu' && p.gpuFlopsPerSecond
-          ? uniformThroughput(p.gpuFlopsPerSecond)
-          : (p.cpuThroughput ??
-            (p.cpuFlopsPerSecond ? uniformThroughput(p.cpuFlopsPerSecond) : undefined)),
-      () => undefined,
-    );
+    this.#probe ??= this.#cluster.probe().then(planThroughput, () => undefined);
     return this.#probe;
   }
 
@@ -387,8 +381,8 @@ export class Workspace implements WorkspaceApi {
     return r;
   }
 
-  async manifest(runId: RunId, format: ManifestFormat): Promise<Blob> {
-    return manifestBlob(this.#db, await this.#run(runId), format);
+  async manifest(runId: RunId, format: ManifestFormat, options?: ManifestOptions): Promise<Blob> {
+    return manifestBlob(this.#db, await this.#run(runId), format, options);
   }
 
   async exportName(runId: RunId, ext: string): Promise<string> {
@@ -398,8 +392,9 @@ export class Workspace implements WorkspaceApi {
   async zip(
     runId: RunId,
     onProgress?: (p: ExportProgress) => void,
+    options?: ManifestOptions,
   ): Promise<ReadableStream<Uint8Array>> {
-    return zipRun(this.#db, await this.#run(runId), onProgress);
+    return zipRun(this.#db, await this.#run(runId), onProgress, options);
   }
 
   async writeToFolder(
@@ -407,8 +402,9 @@ export class Workspace implements WorkspaceApi {
     dir: FileSystemDirectoryHandle,
     onProgress?: (p: ExportProgress) => void,
     signal?: AbortSignal,
+    options?: ManifestOptions,
   ): Promise<void> {
-    await writeRunToFolder(this.#db, await this.#run(runId), dir, onProgress, signal);
+    await writeRunToFolder(this.#db, await this.#run(runId), dir, onProgress, signal, options);
   }
 
   /* ------------------------------ reference pipeline ------------------------------ */

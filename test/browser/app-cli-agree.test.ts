@@ -1,13 +1,14 @@
 /**
  * One arithmetic for a seed: the app's pipeline (ingest -> cluster worker -> sample, in
  * Chromium) and `strata curate` (Node, run by a test-server command) pick the same rows from the
- * same embeddings with the same settings and seed. Large enough that the kernels' thread pools
- * take the calls and k-means++ seeds from a sample (over SEED_MIN_ROWS rows).
+ * same embeddings with the same settings and seed, near-duplicate removal on as by default.
+ * Large enough that the kernels' thread pools take the calls and k-means++ seeds from a sample
+ * (over SEED_MIN_ROWS rows).
  */
 import { deleteDB } from 'idb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import { Rng, SEED_MIN_ROWS, writeNpy } from '../../src/core';
+import { DEFAULT_DEDUP_THRESHOLD, Rng, SEED_MIN_ROWS, writeNpy } from '../../src/core';
 import type { RunSettings } from '../../src/pipeline/contract';
 import { Workspace } from '../../src/pipeline/workspace';
 import type { CliSelection } from './strata-cli-command';
@@ -18,14 +19,21 @@ declare module 'vitest/browser' {
   }
 }
 
-/** 20000 rows x 16 dims around 60 centres of uneven weight. */
+/**
+ * 20000 rows x 16 dims around 60 centres of uneven weight, every tenth row a near-copy of the
+ * row before it (what the near-duplicate search sets aside; the centres are close enough to the
+ * noise that two distinct rows rarely count as copies).
+ */
 function rows(n: number, d: number): Float32Array {
   const rng = new Rng(11);
-  const centres = Float32Array.from({ length: 60 * d }, () => rng.normal() * 3);
+  const centres = Float32Array.from({ length: 60 * d }, () => 0.5 * rng.normal());
   const out = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(60 * rng.next() ** 2) * d;
-    for (let j = 0; j < d; j++) out[i * d + j] = centres[c + j] + rng.normal();
+    for (let j = 0; j < d; j++) {
+      out[i * d + j] =
+        i % 10 === 9 ? out[(i - 1) * d + j] + 0.01 * rng.normal() : centres[c + j] + rng.normal();
+    }
   }
   return out;
 }
@@ -52,9 +60,8 @@ const SETTINGS: RunSettings = {
   leafStrategy: 'random',
   seed: 5,
   backend: 'cpu',
-  // The clustering and sampling arithmetic is what is compared; the near-duplicate search is off
-  // on both sides (these random 16-D rows would mostly count as near-duplicates).
-  dedup: null,
+  // Near-duplicate removal at the default threshold on both sides, as both run by default.
+  dedup: DEFAULT_DEDUP_THRESHOLD,
 };
 
 const dbName = `strata-agree-${crypto.randomUUID()}`;
@@ -75,7 +82,6 @@ describe('the app and strata curate', () => {
     const npy = writeNpy(rows(n, d), [n, d]) as Uint8Array<ArrayBuffer>;
     const s = SETTINGS;
     const cli = commands.strataCurate(base64(npy), [
-      '--no-dedup',
       '--normalize',
       '--target',
       String(s.target),
@@ -99,6 +105,9 @@ describe('the app and strata curate', () => {
     const created = await ws.createRun(report.dataset.id, s);
     const run = await ws.start(created.id);
     expect(run.status).toBe('done');
+    // The copies (and only a few distinct rows besides) were set aside before clustering.
+    expect(run.duplicates?.removed).toBeGreaterThanOrEqual(n / 10);
+    expect(run.duplicates?.removed).toBeLessThan(n / 5);
     const app = [...(await ws.selection(run.id))].sort((a, b) => a - b);
 
     const fromCli = await cli;

@@ -7,6 +7,7 @@ import {
   type DuplicatePool,
 } from '../../src/core';
 import { CancelledError } from '../../src/core/errors';
+import { planForRows } from '../../src/pipeline/settings';
 import { Workspace } from '../../src/pipeline/workspace';
 import type { RunSettings } from '../../src/pipeline/contract';
 import { openStrataDb } from '../../src/store/db';
@@ -118,13 +119,25 @@ describe('the dedup stage', () => {
     );
     for (const x of page.groups) expect(x.rows[0]).toBe(g.representative[x.id]);
 
-    // The manifest lists the rows set aside after the subset, naming the kept item's path.
-    const csv = async (): Promise<string[][]> =>
-      (await (await ws.manifest(run.id, 'csv')).text())
+    // The manifest is the subset alone by default, and says the rows set aside are not listed.
+    const csv = async (listDuplicates: boolean): Promise<string[][]> =>
+      (await (await ws.manifest(run.id, 'csv', { listDuplicates })).text())
         .trim()
         .split('\r\n')
         .map((l) => l.split(','));
-    let table = await csv();
+    const plain = await csv(false);
+    expect(plain[0]).not.toContain('duplicate_of');
+    expect(plain.length - 1).toBe(selection.length);
+    const meta = async (listDuplicates: boolean): Promise<Record<string, unknown>> =>
+      (
+        JSON.parse(await (await ws.manifest(run.id, 'json', { listDuplicates })).text()) as {
+          meta: Record<string, unknown>;
+        }
+      ).meta;
+    expect((await meta(false)).duplicates_listed).toBe(false);
+    expect((await meta(true)).duplicates_listed).toBe(true);
+    // Asked for, it lists the rows set aside after the subset, naming the kept item's path.
+    let table = await csv(true);
     const col = table[0].indexOf('duplicate_of');
     expect(col).toBeGreaterThan(0);
     expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed);
@@ -156,7 +169,7 @@ describe('the dedup stage', () => {
     await ws.edit(run.id, 'include', back, 'near-duplicates of the largest group');
     const after = new Set(await ws.selection(run.id));
     for (const r of back) expect(after.has(r)).toBe(true);
-    table = await csv();
+    table = await csv(true);
     expect(table.slice(1).filter((f) => f[col] !== '').length).toBe(g.removed - back.length);
     await ws.close();
   });
@@ -209,6 +222,34 @@ describe('the dedup stage', () => {
     expect(resumed.counters.dedupComputed).toBe(1);
     const [a, b] = [(await storedGroups(reference.id))!, (await storedGroups(run.id))!];
     expect(Array.from(b.group)).toEqual(Array.from(a.group));
+    await ws.close();
+  });
+
+  it('plans the automatic k, r and rounds for the rows kept, and keeps the ones given', async () => {
+    const ws = await Workspace.open({ dbName });
+    const suggested = await ws.suggestSettings(datasetId);
+    const auto: RunSettings = { ...suggested.settings, dedup: DEFAULT_DEDUP_THRESHOLD, seed: 5 };
+    expect(auto.autoPlan).toEqual(['k', 'r', 'iterations']);
+    const run = await ws.start((await ws.createRun(datasetId, auto)).id);
+    expect(run.status).toBe('done');
+    const kept = POOL.n - run.duplicates!.removed;
+    const planned = planForRows(auto, kept, POOL.d, suggested.throughput);
+    expect(run.settings.k).toEqual(planned.k);
+    expect(run.settings.r).toEqual(planned.r);
+    expect(run.settings.k[0]).toBeLessThan(auto.k[0]);
+    expect((await level1(run.id))!.k).toBe(planned.k[0]);
+    expect(run.notices.map((x) => x.message).join('\n')).toMatch(
+      new RegExp(`Planned for the ${kept} items left after near-duplicate removal: `),
+    );
+    // A level 1 the person set is kept, capped at the rows left with a plain warning.
+    const own = { ...SETTINGS, k: [POOL.n, 6], r: [1, 3], autoPlan: ['iterations' as const] };
+    const capped = await ws.start((await ws.createRun(datasetId, own)).id);
+    expect(capped.settings.k).toEqual([kept, 6]);
+    expect(capped.notices.map((x) => x.message).join('\n')).toMatch(
+      new RegExp(
+        `Level 1 asks for ${POOL.n} clusters but only ${kept} items are left after near-duplicate removal`,
+      ),
+    );
     await ws.close();
   });
 

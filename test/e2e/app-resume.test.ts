@@ -115,8 +115,8 @@ describe('resuming a run after a reload', () => {
     expect(await counter(page, 'levelsComputed')).toBe(2);
     // (1 + m) fits per level at most: a resumed run recomputes no finished step.
     expect(await counter(page, 'stepsComputed')).toBeLessThanOrEqual(2 * 11);
-    // (Near-duplicate removal is off by default in the page; its resume is covered by
-    // test/browser/pipeline-dedup.test.ts.)
+    // Near-duplicate removal (on by default) ran once, before the reload, and not again.
+    expect(await counter(page, 'dedupComputed')).toBe(1);
     await snap(page, '09-resumed');
 
     expect(foreign).toEqual([]);

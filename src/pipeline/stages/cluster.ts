@@ -5,6 +5,8 @@
  *
  * With near-duplicates found (the dedup stage), only the kept rows are clustered; level 1 is
  * stored mapped back to the run's rows (dedup-rows.ts), so everything after speaks of run rows.
+ * A fresh start first plans the automatic hierarchy settings for the rows clustered and stores
+ * them with the run, so what the run record says is what ran.
  */
 import {
   gatherRows,
@@ -15,21 +17,70 @@ import {
 } from '../../core';
 import { getDedup } from '../../store/dedup';
 import { getLevels, lastStep, packClusters, putLevel, putStep } from '../../store/levels';
+import { putRun } from '../../store/records';
 import type { RunRecord } from '../../store/schema';
 import { CancelledError } from '../errors';
 import type { StageContext } from './context';
-import { hierarchyConfig } from '../settings';
+import { hierarchyConfig, planForRows, planThroughput } from '../settings';
 import { Throughput } from '../throughput';
 import { loadRunMatrix, toCoreLevel } from '../run-data';
 import { keptRows, levelToRunRows } from '../dedup-rows';
 
+/**
+ * Before anything is clustered: the settings for the rows this run clusters. Automatic k, r and
+ * rounds are planned for those rows (as `strata curate` plans for the rows it keeps); a level 1
+ * or a target larger than the rows left is said plainly, and level 1 is capped at the rows.
+ */
+async function settingsForRows(ctx: StageContext, n: number): Promise<void> {
+  const s = ctx.run.settings;
+  const removed = ctx.run.duplicates?.removed ?? 0;
+  const left = removed > 0 ? ' left after near-duplicate removal' : '';
+  const throughput = s.autoPlan?.length ? planThroughput(await ctx.cluster.probe()) : undefined;
+  let next = planForRows(s, n, ctx.run.dim, throughput);
+  if (next !== s && (next.k.join() !== s.k.join() || next.r.join() !== s.r.join())) {
+    ctx.notice(
+      'cluster',
+      'info',
+      `Planned for the ${n} items${left}: ${next.k.length} level(s), k = ${next.k.join(' / ')}, r = ${next.r.join(' / ')}.`,
+    );
+  }
+  if (next.k[0] > n) {
+    ctx.notice(
+      'cluster',
+      'warning',
+      `Level 1 asks for ${next.k[0]} clusters but only ${n} items are${left || ' there'}: it makes ${n} (one item each).`,
+    );
+    next = { ...next, k: [n, ...next.k.slice(1)] };
+  }
+  if (removed > 0 && next.target > n) {
+    ctx.notice(
+      'cluster',
+      'warning',
+      `The target (${next.target}) is more than the ${n} items${left}: every one of them is kept.`,
+    );
+  }
+  if (JSON.stringify(next) !== JSON.stringify(s)) {
+    ctx.run.settings = next;
+    await putRun(ctx.db, ctx.run);
+    ctx.emitRun();
+  }
+}
+
 export async function clusterStage(ctx: StageContext): Promise<void> {
   const { db } = ctx;
+  let stored = await getLevels(db, ctx.run.id);
+  if (stored.length >= ctx.run.settings.k.length) return;
+  let partialStep = await lastStep(db, ctx.run.id, stored.length + 1);
+  const dedup = ctx.run.settings.dedup != null ? await getDedup(db, ctx.run.id) : undefined;
+  const kept = dedup && dedup.removed > 0 ? keptRows(dedup.keep) : undefined;
+  // A fresh start plans for the rows clustered; a resume keeps the settings stored with the run.
+  if (stored.length === 0 && !partialStep) {
+    await settingsForRows(ctx, kept ? kept.length : ctx.run.rows);
+    stored = await getLevels(db, ctx.run.id);
+    partialStep = await lastStep(db, ctx.run.id, stored.length + 1);
+  }
   const config = hierarchyConfig(ctx.run.settings);
   const T = config.levels.length;
-  const stored = await getLevels(db, ctx.run.id);
-  if (stored.length >= T) return;
-  const partialStep = await lastStep(db, ctx.run.id, stored.length + 1);
   let resume: HierarchyResume | undefined;
   if (stored.length > 0 || partialStep) {
     resume = {
@@ -59,8 +110,6 @@ export async function clusterStage(ctx: StageContext): Promise<void> {
   }
 
   const all = await loadRunMatrix(ctx.db, ctx.run);
-  const dedup = ctx.run.settings.dedup != null ? await getDedup(db, ctx.run.id) : undefined;
-  const kept = dedup && dedup.removed > 0 ? keptRows(dedup.keep) : undefined;
   const x = kept ? gatherRows(all, kept) : all;
   ctx.checkCancel();
   const n = x.rows;

@@ -22,6 +22,7 @@ import {
 } from '../../pipeline/contract';
 import { Workspace } from '../../pipeline/workspace';
 import { describeError, isCancellation, type UiError } from '../lib/errors';
+import { withEdits } from './auto-plan';
 
 export type Phase = 'opening' | 'empty' | 'ingesting' | 'configure' | 'running' | 'done';
 
@@ -163,7 +164,7 @@ export class CurateSession {
     if (!ws) return;
     try {
       this.suggested = await ws.suggestSettings(dataset.id);
-      this.settings = { ...this.suggested.settings, ...this.#overrides() };
+      this.settings = withEdits(this.suggested.settings, this.#overrides());
     } catch (e) {
       this.error = describeError(e, 'pick default settings');
     }

@@ -7,7 +7,7 @@ export const SETTING_HELP: Readonly<Record<keyof RunSettings, string>> = {
   customModel: 'Your own ONNX model: its input size, normalisation and output name.',
   batchSize: 'Images embedded together; larger batches are faster until memory runs short.',
   normalisation:
-    'Centre and scale every vector to length 1 so distances compare directions (cosine).',
+    'How vectors are prepared before clustering: raw, length 1 (compare directions), or centred first.',
   k: 'Clusters at each level, finest first; each level clusters the centroids of the one below.',
   r: 'Points kept per cluster when a level is refitted on an even sample (1 = no refit there).',
   resamplingSteps: 'How many times each level is refitted on an even sample of its clusters.',
@@ -20,4 +20,6 @@ export const SETTING_HELP: Readonly<Record<keyof RunSettings, string>> = {
   backend: 'Where k-means runs: the graphics card (WebGPU) or the processor; auto picks.',
   dedup:
     'Keeps one item of each group of near-copies; the number is how alike two items must be (1 = identical).',
+  autoPlan:
+    'Levels and rounds you leave as suggested are planned again for the items left after near-copies are set aside.',
 };

@@ -32,7 +32,7 @@ import {
 import { Rng } from '../../../src/core/rng.ts';
 import type { BundleFile } from '../../../src/interop/files.ts';
 import { exportJobBundle, jobPlan, matrixSource } from '../../../src/interop/job-bundle.ts';
-import { suggest } from '../../../src/pipeline/settings.ts';
+import { planForRows, suggest } from '../../../src/pipeline/settings.ts';
 import type { DatasetRecord } from '../../../src/store/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-plan-'));
@@ -275,6 +275,53 @@ describe('the app, strata curate and strata export-job', () => {
       app.iterations,
       target,
     ]);
+  });
+
+  it('plan for the rows kept after near-duplicate removal, the app as strata curate does', async () => {
+    // 300 distinct rows in 32 dims and a near-copy of each of the first 100.
+    const rng = new Rng(9);
+    const dd = 32;
+    const distinct = Float32Array.from({ length: 300 * dd }, () => rng.normal());
+    const copies = Float32Array.from(
+      { length: 100 * dd },
+      (_, i) => distinct[i] + 0.05 * rng.normal(),
+    );
+    const rows = new Float32Array([...distinct, ...copies]);
+    const n2 = 400;
+    const file = join(dir, 'copies.npy');
+    writeFileSync(file, writeNpy(rows, [n2, dd]));
+    const t = defaultTarget(n2);
+    const cur = await strata(
+      'curate',
+      '--embeddings',
+      file,
+      '--target',
+      String(t),
+      '--kernel',
+      'js',
+      '--out',
+      join(dir, 'kept'),
+    );
+    expect(cur.code, cur.err).toBe(0);
+    const run = JSON.parse(readFileSync(join(dir, 'kept', 'run.json'), 'utf8')) as {
+      parameters: { levels: HierarchyConfig['levels']; nIters: number };
+      dedup: { removed: number; clusteredRows: number };
+      plan: { measuredGflops: number; measuredInitGflops: number };
+    };
+    expect(run.dedup.removed).toBeGreaterThanOrEqual(95);
+    expect(run.dedup.clusteredRows).toBe(n2 - run.dedup.removed);
+    const throughput = {
+      assign: run.plan.measuredGflops * 1e9,
+      init: run.plan.measuredInitGflops * 1e9,
+    };
+    // The app's suggestion is for the whole dataset; its cluster stage plans it again for the
+    // rows kept (planForRows), which is the plan curate ran.
+    const suggested = suggest(precomputed(n2, dd), throughput).settings;
+    expect(suggested.autoPlan).toEqual(['k', 'r', 'iterations']);
+    const app = planForRows(suggested, run.dedup.clusteredRows, dd, throughput);
+    expect(run.parameters.levels).toEqual(app.k.map((k, i) => ({ k, sampleSize: app.r[i] })));
+    expect(run.parameters.nIters).toBe(app.iterations);
+    expect(app.k[0]).toBeLessThan(suggested.k[0]);
   });
 
   it('resolve the same explicit settings to the same plan', async () => {

@@ -3,9 +3,14 @@
  * core's plan resolver) and the checks that explain impossible or pointless values.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FLOPS_PER_SECOND, resolvePlan } from '../../../src/core';
+import {
+  DEFAULT_DEDUP_THRESHOLD,
+  DEFAULT_FLOPS_PER_SECOND,
+  DEFAULT_IMAGE_NORMALISATION,
+  resolvePlan,
+} from '../../../src/core';
 import type { RunSettings } from '../../../src/pipeline/contract';
-import { suggest, validate } from '../../../src/pipeline/settings';
+import { planForRows, suggest, validate } from '../../../src/pipeline/settings';
 import type { DatasetRecord } from '../../../src/store/schema';
 
 const SETTINGS: RunSettings = {
@@ -73,6 +78,30 @@ describe('suggest', () => {
     expect(s.why.resamplingSteps).toBe('The paper refits each level 10 times.');
     for (const key of ['model', 'normalisation', 'r', 'iterations', 'leafStrategy', 'seed'])
       expect(s.why[key as keyof RunSettings], key).toBeTruthy();
+  });
+
+  it('removes near-duplicates of images by default and leaves the plan to the rows clustered', () => {
+    const images = { ...dataset(2000, 1792), source: 'files' as const, dim: undefined };
+    const s = suggest(images).settings;
+    expect(s.dedup).toBe(DEFAULT_DEDUP_THRESHOLD);
+    expect(s.normalisation).toBe(DEFAULT_IMAGE_NORMALISATION);
+    expect(suggest(dataset(2000)).settings.dedup).toBeNull();
+    expect(s.autoPlan).toEqual(['k', 'r', 'iterations']);
+    // For the rows the suggestion was made for, planning again changes nothing.
+    expect(planForRows(s, 2000, 1792)).toEqual(s);
+    // For the rows left after dedup: the automatic values follow, the given ones stay.
+    const kept = planForRows(s, 900, 1792);
+    const plan = resolvePlan({ n: 900, d: 1792, settings: { target: s.target } });
+    expect(kept.k).toEqual(plan.config.levels.map((l) => l.k));
+    expect(kept.r).toEqual(plan.config.levels.map((l) => l.sampleSize));
+    expect(kept.target).toBe(s.target);
+    expect(kept.k[0]).toBeLessThan(s.k[0]);
+    const own = { ...s, k: [150, 30], r: [1, 3], autoPlan: ['iterations' as const] };
+    expect(planForRows(own, 900, 1792).k).toEqual([150, 30]);
+    expect(planForRows({ ...s, autoPlan: undefined }, 900, 1792)).toEqual({
+      ...s,
+      autoPlan: undefined,
+    });
   });
 
   it('carries the measured throughput, and none when nothing was measured', () => {
