@@ -139,7 +139,9 @@ export function suggest(
     model,
     provider: 'auto',
     batchSize: DEFAULT_BATCH_SIZE,
-    normalisation: precomputed ? 'l2' : DEFAULT_IMAGE_NORMALISATION,
+    // The same normalisation and near-duplicate search whatever the input, and as `strata
+    // curate`: an image folder and a .npy of its embeddings give the same run.
+    normalisation: DEFAULT_IMAGE_NORMALISATION,
     k: c.levels.map((l) => l.k),
     r: c.levels.map((l) => l.sampleSize),
     resamplingSteps: c.resamplingSteps,
@@ -149,9 +151,8 @@ export function suggest(
     leafStrategy: plan.leafStrategy,
     seed: c.seed,
     backend: 'auto',
-    // On for images, as in `strata curate` (docs/quality.md measures it on two real pools).
-    // Precomputed embeddings come from models it was not measured on: off, one click away.
-    dedup: precomputed ? null : DEFAULT_DEDUP_THRESHOLD,
+    // On, as in `strata curate` (docs/quality.md measures it on two real pools).
+    dedup: DEFAULT_DEDUP_THRESHOLD,
     // k, r and rounds are planned again for the rows the run clusters (after dedup).
     autoPlan: AUTO_PLAN.filter((f) => plan.picked.includes(f)),
   };
@@ -161,16 +162,14 @@ export function suggest(
       model: precomputed
         ? 'Your own embeddings are used as they are.'
         : 'The bundled model works offline; pick DINOv2 for unfamiliar content.',
-      normalisation: precomputed
-        ? 'Length-1 vectors make distances compare directions, as most embedding models intend.'
-        : 'Raw features gave the most balanced subsets on real image pools (centring and scaling did worse).',
+      normalisation:
+        'Raw features gave the most balanced subsets on real image pools (centring and scaling did worse); the command line uses the same.',
       ...plan.why,
       backend: 'Uses the graphics card when it is fast enough, else the processor.',
       provider: 'Uses the graphics card when it is faster than WebAssembly on a test batch.',
       batchSize: 'A small batch keeps memory low; raise it on a strong graphics card.',
-      dedup: precomputed
-        ? `Off for your own embeddings; ${DEFAULT_DEDUP_THRESHOLD} keeps one of each group of near-copies.`
-        : 'Keeps one of each group of near-copies (resized, re-saved or lightly edited images), so copies do not crowd out the rest.',
+      dedup:
+        'Keeps one of each group of near-copies (resized, re-saved or lightly edited images), so copies do not crowd out the rest.',
     },
     ...(measured ? { throughput: measured } : {}),
     shape,

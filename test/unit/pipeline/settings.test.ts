@@ -80,12 +80,15 @@ describe('suggest', () => {
       expect(s.why[key as keyof RunSettings], key).toBeTruthy();
   });
 
-  it('removes near-duplicates of images by default and leaves the plan to the rows clustered', () => {
+  it('removes near-duplicates by default and leaves the plan to the rows clustered', () => {
     const images = { ...dataset(2000, 1792), source: 'files' as const, dim: undefined };
     const s = suggest(images).settings;
     expect(s.dedup).toBe(DEFAULT_DEDUP_THRESHOLD);
     expect(s.normalisation).toBe(DEFAULT_IMAGE_NORMALISATION);
-    expect(suggest(dataset(2000)).settings.dedup).toBeNull();
+    // The same for a .npy of embeddings, as `strata curate` does.
+    const npy = suggest(dataset(2000, 1792)).settings;
+    expect(npy.dedup).toBe(DEFAULT_DEDUP_THRESHOLD);
+    expect(npy.normalisation).toBe(DEFAULT_IMAGE_NORMALISATION);
     expect(s.autoPlan).toEqual(['k', 'r', 'iterations']);
     // For the rows the suggestion was made for, planning again changes nothing.
     expect(planForRows(s, 2000, 1792)).toEqual(s);
