@@ -210,7 +210,10 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
     const memory = new ProcessMemory(pid);
     await page.goto(url);
     await page.getByRole('heading', { name: 'Curate a balanced subset of your images' }).waitFor();
-    const before = (await page.evaluate('window.__scale.estimate()')) as { usage: number | null };
+    const before = (await page.evaluate('window.__scale.estimate()')) as {
+      usage: number | null;
+      details: Record<string, number> | null;
+    };
     const prof = part.profile ? await startProfile(page) : null;
 
     // Ingest: the folder input (webkitdirectory) or the embeddings input, as a person picks them.
@@ -282,7 +285,8 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
       page.getByRole('button', { name: 'Download manifest as CSV' }).click(),
     ]);
     const csv = readFileSync(await download.path(), 'utf8');
-    const exportSeconds = (Date.now() - tExport) / 1000;
+    const tExportEnd = Date.now();
+    const exportSeconds = (tExportEnd - tExport) / 1000;
     const lines = csv.split('\n').filter((l) => l.length > 0).length - 1;
     emit({
       part: name,
@@ -335,8 +339,19 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
       stores.find((s) => s.db === db && s.store === store)?.bytes ?? 0;
     const thumbs = sizeOf('strata', 'thumbs');
     const embeddings = sizeOf('strata', 'embeddings');
-    const stored =
-      after.usage !== null && before.usage !== null ? after.usage - before.usage : null;
+    // IndexedDB's own share of the estimate where the browser splits it: the service worker's
+    // cache of the app and the model fills in during the run and is no item's storage.
+    const idb = (e: { usage: number | null; details: Record<string, number> | null }) =>
+      e.details ? (e.details.indexedDB ?? 0) : e.usage;
+    const b0 = idb(before);
+    const b1 = idb(after);
+    const stored = b0 !== null && b1 !== null ? b1 - b0 : null;
+    // files, thumbnails, item records, embeddings and the embedding cache (not run results)
+    const perItemStores = stores.filter(
+      (s) =>
+        ['files', 'thumbs', 'items', 'embeddings'].includes(s.store) ||
+        s.db === 'strata-embeddings',
+    );
     emit({
       part: name,
       kind: 'storage',
@@ -344,7 +359,9 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
       usage_before: before.usage,
       usage_after: after.usage,
       usage_details: after.details,
+      indexeddb_bytes: stored,
       bytes_per_item: stored === null ? null : Math.round(stored / items),
+      item_store_bytes_per_item: Math.round(perItemStores.reduce((t, s) => t + s.bytes, 0) / items),
       thumb_bytes_per_item: Math.round(thumbs / items),
       embedding_bytes_per_item: Math.round(embeddings / items),
       over_thumbs_plus_embeddings:
@@ -374,7 +391,9 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
         if (st.startedAt && st.finishedAt && at >= st.startedAt && at <= st.finishedAt)
           return stage;
       }
-      return 'between or after stages';
+      if (at >= tExport && at <= tExportEnd) return 'export';
+      const end = run.stages.sample?.finishedAt ?? Infinity;
+      return at > end ? 'explore view, after the run' : 'between stages';
     };
     const top = tasks.slice(0, 10);
     let named: ReturnType<typeof profileWindows> | null = null;

@@ -109,7 +109,10 @@ export class FrameNamer {
     if (!map || !segs?.length) return `${fn} (${url.split('/').pop()}:${lineNumber + 1})`;
     let best = segs[0];
     for (const s of segs) if (s[0] <= columnNumber) best = s;
-    const source = map.sources[best[1]].replace(/^(\.\.\/)+/, '');
+    // Sources are relative to the build folder; a package's path is kept from node_modules/ on.
+    const source = map.sources[best[1]]
+      .replace(/^.*?node_modules\//, 'node_modules/')
+      .replace(/^(\.\.\/)+/, '');
     // The name the source map records at the function's start is its name before minifying.
     const original = best[4] >= 0 ? map.names[best[4]] : fn;
     return `${original} (${source}:${best[2] + 1})`;
