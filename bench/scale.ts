@@ -20,7 +20,11 @@
  * Progress goes to stderr.
  *
  * Options: --images N  --rows N  --only app-images,app-npy,cli  --no-dedup (leave near-duplicate
- * removal off in the page)  --no-profile (no CPU profile: long tasks are listed but not named).
+ * removal off in the page)  --no-profile (no CPU profile: long tasks are listed but not named)
+ * --via input|picker|both: how the image folder is handed over (default input: the folder
+ * input, which gives the page File objects only; picker: "Choose folder…", answered with a
+ * directory handle of a copy in the page's private file system, scale/picker.ts; its lines say
+ * part 'app-images-picker').
  *
  * Limits of what this measures: embedding runs the bundled model on this device's processor
  * (2 threads here; about 40-70 images/s on a quiet machine), so a figure far above that is a
@@ -56,6 +60,12 @@ if (!(images > 0) || !(rows > 1)) {
 }
 const dedup = !argv.includes('--no-dedup');
 const profile = !argv.includes('--no-profile');
+const VIAS = ['input', 'picker', 'both'] as const;
+const via = (option('--via') ?? 'input') as (typeof VIAS)[number];
+if (!VIAS.includes(via)) {
+  console.error(`--via takes input, picker or both; got "${via}"`);
+  process.exit(2);
+}
 
 const load = (): number[] => loadavg().map((l) => Number(l.toFixed(2)));
 const lines: Record<string, unknown>[] = [];
@@ -77,10 +87,17 @@ if (only.includes('app-images')) {
     labels: folder.labels,
     seconds: Number(folder.seconds.toFixed(1)),
   });
-  try {
-    await runApp({ kind: 'images', input: folder.root, items: images, dedup, profile }, emit, log);
-  } catch (e) {
-    emit({ part: 'app-images', kind: 'failed', error: e instanceof Error ? e.message : String(e) });
+  for (const how of via === 'both' ? (['input', 'picker'] as const) : [via]) {
+    const part = how === 'picker' ? 'app-images-picker' : 'app-images';
+    try {
+      await runApp(
+        { kind: 'images', input: folder.root, items: images, dedup, profile, via: how },
+        emit,
+        log,
+      );
+    } catch (e) {
+      emit({ part, kind: 'failed', error: e instanceof Error ? e.message : String(e) });
+    }
   }
 }
 if (only.includes('app-npy') || only.includes('cli')) {
@@ -95,7 +112,11 @@ if (only.includes('app-npy') || only.includes('cli')) {
   });
   if (only.includes('app-npy')) {
     try {
-      await runApp({ kind: 'npy', input: file.path, items: rows, dedup, profile }, emit, log);
+      await runApp(
+        { kind: 'npy', input: file.path, items: rows, dedup, profile, via: 'input' },
+        emit,
+        log,
+      );
     } catch (e) {
       emit({ part: 'app-npy', kind: 'failed', error: e instanceof Error ? e.message : String(e) });
     }
@@ -105,18 +126,23 @@ if (only.includes('app-npy') || only.includes('cli')) {
 
 /** Issue 12's acceptance figures from the lines above. */
 const find = (part: string, kind: string) => lines.find((l) => l.part === part && l.kind === kind);
-const tasks = find('app-images', 'longtasks');
-const storage = find('app-images', 'storage');
+const imagesPart =
+  find('app-images', 'plan') || via === 'input' ? 'app-images' : 'app-images-picker';
+const tasks = find(imagesPart, 'longtasks');
+const storage = find(imagesPart, 'storage');
+const pickerStorage = find('app-images-picker', 'storage');
 const npyMemory = find('app-npy', 'memory');
 const cli = find('cli', 'run');
 emit({
   kind: 'summary',
   seconds: Math.round((Date.now() - t0) / 1000),
-  images_end_to_end: only.includes('app-images') ? Boolean(find('app-images', 'plan')) : null,
+  images_end_to_end: only.includes('app-images') ? Boolean(find(imagesPart, 'plan')) : null,
   images_longest_task_ms: tasks?.longest_ms ?? null,
   images_tasks_over_200ms: tasks?.over_200ms ?? null,
   images_bytes_per_item: storage?.bytes_per_item ?? null,
   images_over_thumbs_plus_embeddings: storage?.over_thumbs_plus_embeddings ?? null,
+  picker_bytes_per_item: pickerStorage?.bytes_per_item ?? null,
+  picker_over_thumbs_plus_embeddings: pickerStorage?.over_thumbs_plus_embeddings ?? null,
   npy_end_to_end: only.includes('app-npy') ? Boolean(find('app-npy', 'plan')) : null,
   npy_plan: find('app-npy', 'plan')
     ? {

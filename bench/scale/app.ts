@@ -18,6 +18,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import ts from 'typescript';
 import { preview, type PreviewServer } from 'vite';
 import { launchBrowser, newestInputMtime } from '../../test/e2e/helpers/app.ts';
+import { PICKER_INIT, prepareOpfsFolder } from './picker.ts';
 import { FrameNamer, profileWindows, type CpuProfile } from './profile.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -126,6 +127,8 @@ export interface AppPart {
   readonly items: number;
   readonly dedup: boolean;
   readonly profile: boolean;
+  /** images: the folder input (a copy of every file is stored) or the folder picker (a handle) */
+  readonly via: 'input' | 'picker';
 }
 
 interface RunRecordView {
@@ -197,13 +200,15 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
   // Chromium is this process's child; its processes are the descendants whose command is it.
   const pid = process.pid;
   let context: BrowserContext | undefined;
-  const name = part.kind === 'images' ? 'app-images' : 'app-npy';
+  const name =
+    part.kind === 'npy' ? 'app-npy' : part.via === 'picker' ? 'app-images-picker' : 'app-images';
   try {
     context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       acceptDownloads: true,
     });
     await context.addInitScript({ content: probeScript() });
+    if (part.via === 'picker') await context.addInitScript({ content: PICKER_INIT });
     const page = await context.newPage();
     page.on('pageerror', (e) => log(`page error: ${e.message}`));
     page.on('crash', () => log('the page crashed'));
@@ -214,16 +219,24 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
       usage: number | null;
       details: Record<string, number> | null;
     };
+    if (part.via === 'picker') {
+      const copy = await prepareOpfsFolder(page, part.input);
+      emit({ part: name, kind: 'opfs-copy', files: copy.files, seconds: round(copy.seconds) });
+    }
     const prof = part.profile ? await startProfile(page) : null;
 
     // Ingest: the folder input (webkitdirectory) or the embeddings input, as a person picks them.
     const ingestStart = (await page.evaluate('performance.now()')) as number;
     const t0 = Date.now();
-    const input =
-      part.kind === 'images'
-        ? page.locator('input[data-role="folder-input"]')
-        : page.locator('input[accept=".npy,.txt,.csv,.jsonl"]');
-    await input.setInputFiles(part.input);
+    if (part.via === 'picker') {
+      await page.getByRole('button', { name: 'Choose folder…' }).click();
+    } else {
+      const input =
+        part.kind === 'images'
+          ? page.locator('input[data-role="folder-input"]')
+          : page.locator('input[accept=".npy,.txt,.csv,.jsonl"]');
+      await input.setInputFiles(part.input);
+    }
     await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 2 * HOUR });
     const ingestSeconds = (Date.now() - t0) / 1000;
     const itemsShown = Number(
