@@ -237,7 +237,16 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
           : page.locator('input[accept=".npy,.txt,.csv,.jsonl"]');
       await input.setInputFiles(part.input);
     }
-    await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 2 * HOUR });
+    for (let waited = 0; ; waited += 30_000) {
+      try {
+        await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: 30_000 });
+        break;
+      } catch {
+        if (waited > 2 * HOUR) throw new Error('ingest took over 2 hours');
+        const text = await page.locator('main').innerText();
+        log(`${name}: ${/Reading files[^\n]*/.exec(text)?.[0] ?? 'ingest: no progress shown'}`);
+      }
+    }
     const ingestSeconds = (Date.now() - t0) / 1000;
     const itemsShown = Number(
       (await page.locator('[data-stat="items"]').textContent())?.replace(/,/g, ''),
