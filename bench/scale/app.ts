@@ -12,12 +12,14 @@
  * tasks after ingest starts, each named from a CPU profile when asked.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import ts from 'typescript';
 import { preview, type PreviewServer } from 'vite';
-import { launchBrowser, newestInputMtime } from '../../test/e2e/helpers/app.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/chromium.ts';
+import { newestInputMtime } from '../../test/e2e/helpers/app.ts';
+import { SCALE_CACHE } from './images.ts';
 import { PICKER_INIT, prepareOpfsFolder } from './picker.ts';
 import { FrameNamer, profileWindows, type CpuProfile } from './profile.ts';
 
@@ -191,25 +193,27 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
   const address = server.httpServer.address();
   if (!address || typeof address === 'string') throw new Error('preview server has no port');
   const url = `http://127.0.0.1:${address.port}/`;
-  const browser = await launchBrowser({
-    args: [
-      ...(await import('../../test/chromium.ts')).CHROMIUM_ARGS,
-      '--enable-precise-memory-info',
-    ],
-  });
   // Chromium is this process's child; its processes are the descendants whose command is it.
   const pid = process.pid;
   let context: BrowserContext | undefined;
   const name =
     part.kind === 'npy' ? 'app-npy' : part.via === 'picker' ? 'app-images-picker' : 'app-images';
+  // A profile on disk, as a person's browser has: a plain browser.newContext() is off the
+  // record, where Chromium keeps IndexedDB in the browser process's memory and refused the 1M x
+  // 384 dataset at 1.6 GB ("storage for this site is full") with 70 GB of disk free.
+  const profileDir = join(SCALE_CACHE, `profile-${name}`);
+  rmSync(profileDir, { recursive: true, force: true });
   try {
-    context = await browser.newContext({
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'],
+      headless: true,
       viewport: { width: 1280, height: 800 },
       acceptDownloads: true,
     });
     await context.addInitScript({ content: probeScript() });
     if (part.via === 'picker') await context.addInitScript({ content: PICKER_INIT });
-    const page = await context.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => log(`page error: ${e.message}`));
     page.on('crash', () => log('the page crashed'));
     const memory = new ProcessMemory(pid);
@@ -243,8 +247,13 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
         break;
       } catch {
         if (waited > 2 * HOUR) throw new Error('ingest took over 2 hours');
+        const alerts = await page.getByRole('alert').allInnerTexts();
+        if (alerts.length) throw new Error(`ingest stopped: ${alerts.join(' | ')}`);
         const text = await page.locator('main').innerText();
-        log(`${name}: ${/Reading files[^\n]*/.exec(text)?.[0] ?? 'ingest: no progress shown'}`);
+        const shown = /Reading files[^\n]*/.exec(text)?.[0];
+        log(
+          `${name}: ${shown ?? `ingest: no progress shown; the page says "${text.replace(/\s+/g, ' ').slice(0, 300)}"`}`,
+        );
       }
     }
     const ingestSeconds = (Date.now() - t0) / 1000;
@@ -443,7 +452,7 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
     });
   } finally {
     await context?.close();
-    await browser.close();
     await server.close();
+    rmSync(profileDir, { recursive: true, force: true });
   }
 }
