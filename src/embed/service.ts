@@ -15,7 +15,7 @@
  * L2 normalisation are the pipeline's job.
  */
 import * as Comlink from 'comlink';
-import { CHUNK_ROWS, EmbeddingCache } from '../store/embed-cache';
+import { CHUNK_ROWS, EMBED_DB_NAME, EmbeddingCache } from '../store/embed-cache';
 import { bitmapToInput, decodeBitmap, decodeFailure } from './decode';
 import type { ModelBytes } from './model-fetch';
 import { preprocessingId, type ModelSpec } from './models';
@@ -40,6 +40,11 @@ export interface EmbedOptions {
   batchSize?: number;
   /** read and write the embedding cache (default true; benchmarks turn it off) */
   useCache?: boolean;
+  /**
+   * the cache's database (default EMBED_DB_NAME): a workspace on a database of its own keeps a
+   * cache of its own, so two of them never see each other's rows (cacheNameFor)
+   */
+  cacheName?: string;
 }
 
 export interface EmbedRows {
@@ -122,6 +127,7 @@ export class EmbedService {
   private readonly models = new ModelSessions();
   private abort?: AbortController;
   private cache?: Promise<EmbeddingCache | undefined>;
+  private cacheName = EMBED_DB_NAME;
   private cacheError?: string;
   private fullDecode = false;
 
@@ -142,8 +148,13 @@ export class EmbedService {
     await cache.clear(modelId);
   }
 
-  private openCache(): Promise<EmbeddingCache | undefined> {
-    this.cache ??= EmbeddingCache.open().catch((err: unknown) => {
+  private openCache(name = this.cacheName): Promise<EmbeddingCache | undefined> {
+    if (name !== this.cacheName) {
+      void this.cache?.then((c) => c?.close());
+      this.cache = undefined;
+      this.cacheName = name;
+    }
+    this.cache ??= EmbeddingCache.open(name).catch((err: unknown) => {
       this.cacheError = `the embedding cache could not be opened (${ortMessage(err)}); nothing is saved between runs`;
       return undefined;
     });
@@ -218,7 +229,7 @@ export class EmbedService {
       return bytes;
     };
 
-    const cache = useCache ? await this.openCache() : undefined;
+    const cache = useCache ? await this.openCache(opts.cacheName) : undefined;
     if (useCache && !cache && this.cacheError) warnings.push(this.cacheError);
     let cacheWritable = !!cache;
     const toStore: { hashes: string[]; rows: Float32Array[] } = { hashes: [], rows: [] };

@@ -9,9 +9,18 @@
  * maps each (model, preprocessing, hash) to its chunk and row.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { DB_NAME } from './schema';
 
 export const EMBED_DB_NAME = 'strata-embeddings';
 const EMBED_DB_VERSION = 1;
+
+/**
+ * The cache that goes with the database `dbName`: the app's own for the app's database, one of
+ * its own for any other (tests open a fresh database each, and must not reuse each other's rows).
+ */
+export function cacheNameFor(dbName: string): string {
+  return dbName === DB_NAME ? EMBED_DB_NAME : `${dbName}-embeddings`;
+}
 
 /**
  * Rows per stored chunk: 64 x 1792 floats = 459 KB per record for the bundled model. Measured in

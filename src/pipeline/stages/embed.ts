@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { write } from '../../store/db';
+import { cacheNameFor } from '../../store/embed-cache';
 import { embeddedIndices, putEmbeddingRows } from '../../store/embeddings';
 import { itemPages } from '../../store/records';
 import type { ItemRecord } from '../../store/schema';
@@ -175,6 +176,7 @@ async function embedMissing(
             model: spec,
             provider: ctx.run.settings.provider,
             batchSize: ctx.run.settings.batchSize,
+            cacheName: cacheNameFor(db.name),
           },
           Comlink.proxy(onRows),
           Comlink.proxy(onProgress),
