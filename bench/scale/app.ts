@@ -426,13 +426,15 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
 
     // Long tasks from the moment the input was handed over.
     const tasks = (
-      (await page.evaluate('window.__scale.longTasks')) as { start: number; duration: number }[]
+      (await page.evaluate('window.__scale.longTasks')) as {
+        start: number;
+        duration: number;
+        at: number;
+      }[]
     )
       .filter((t) => t.start >= ingestStart)
       .sort((a, b) => b.duration - a.duration);
-    const timeOrigin = (await page.evaluate('performance.timeOrigin')) as number;
-    const phaseOf = (start: number): string => {
-      const at = timeOrigin + start;
+    const phaseOf = (at: number): string => {
       if (at < runStarted) return 'ingest';
       for (const [stage, st] of Object.entries(run.stages)) {
         if (st.startedAt && st.finishedAt && at >= st.startedAt && at <= st.finishedAt)
@@ -460,7 +462,7 @@ export async function runApp(part: AppPart, emit: Emit, log: (s: string) => void
       top: top.map((t, i) => ({
         at_s: round((t.start - ingestStart) / 1000, 1),
         ms: Math.round(t.duration),
-        phase: phaseOf(t.start),
+        phase: phaseOf(t.at),
         ...(named
           ? { inclusive: named[i].inclusive, self: named[i].self, samples: named[i].samples }
           : {}),

@@ -10,8 +10,15 @@
 export {};
 
 interface LongTask {
+  /** performance.now() milliseconds */
   readonly start: number;
   readonly duration: number;
+  /**
+   * epoch milliseconds of the start, taken from Date.now() when the entry is reported: the
+   * run record's stage times are Date.now() values, and performance.timeOrigin + start drifted
+   * from them by about 20 s over a 40-minute run here
+   */
+  readonly at: number;
 }
 
 interface StoreSize {
@@ -138,7 +145,8 @@ window.__scale = probe;
 
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    probe.longTasks.push({ start: e.startTime, duration: e.duration });
+    const at = Date.now() - (performance.now() - e.startTime);
+    probe.longTasks.push({ start: e.startTime, duration: e.duration, at });
   }
 }).observe({ type: 'longtask', buffered: true });
 
